@@ -1,0 +1,47 @@
+# moneytrail: `make demo` and `make test` are all a newcomer needs; both run `make setup` first.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: setup system demo test test-fast lint format bench docs clean
+
+setup: system $(STAMP)
+
+# System packages the project needs, installed only where missing (Debian/Ubuntu; needs root or sudo).
+system:
+	@bash scripts/install-system.sh
+
+$(STAMP): pyproject.toml
+	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Python 3.11 is needed ($(PYTHON) not found)."; exit 2; }
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@$(BIN)/python -m pip install --quiet --upgrade pip uv
+	@$(BIN)/uv pip install --quiet --python $(BIN)/python -e ".[dev]"
+	@touch $(STAMP)
+
+demo: setup
+	@$(BIN)/moneytrail demo $(DEMO_ARGS)
+
+test: setup
+	@$(BIN)/python -m pytest -n 2 --dist loadgroup $(PYTEST_ARGS)
+
+test-fast: setup
+	@$(BIN)/python -m pytest -n 2 -m "not spark and not browser and not postgres and not slow" $(PYTEST_ARGS)
+
+lint: setup
+	@$(BIN)/ruff check src tests bench
+	@$(BIN)/ruff format --check src tests bench
+
+format: setup
+	@$(BIN)/ruff format src tests bench
+	@$(BIN)/ruff check --fix src tests bench
+
+docs: setup
+	@$(BIN)/python -m moneytrail.schema.docs > docs/data-model.md
+
+bench: setup
+	@for b in bench/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+
+clean:
+	rm -rf $(VENV) workspace demo-world test-results .pytest_cache

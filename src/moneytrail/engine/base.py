@@ -1,0 +1,135 @@
+"""The engine interface: the one place that executes queries.
+
+Domain code builds SQL strings (pure functions ending in ``_sql``) in the *portable dialect*
+(DuckDB's SQL, which sqlglot can transpile) and hands them to an :class:`Engine`. Engines differ
+only in the four abstract methods below; no domain code asks which engine it runs on.
+"""
+
+from __future__ import annotations
+
+import abc
+import time
+from pathlib import Path
+
+import pyarrow as pa
+
+from moneytrail.errors import EngineError
+from moneytrail.workspace import Workspace
+
+PORTABLE_DIALECT = "duckdb"
+
+
+class Engine(abc.ABC):
+    """Executes portable SQL over a workspace's tables.
+
+    On :meth:`open`, every table under ``tables/`` is visible by its name; truth tables are
+    visible as ``truth_<name>`` only when ``include_truth`` is true (evaluation and training).
+    """
+
+    name: str = "abstract"
+
+    def __init__(self, workspace: Workspace, *, include_truth: bool = False, **options):
+        self.workspace = workspace
+        self.include_truth = include_truth
+        self.options = options
+        self._registered: dict[str, Path] = {}
+        self.timings: dict[str, float] = {}
+
+    # -- the four things an engine must do -----------------------------------------------------
+    @abc.abstractmethod
+    def _connect(self) -> None:
+        """Open the underlying connection or session."""
+
+    @abc.abstractmethod
+    def _register_parquet(self, name: str, path: Path) -> None:
+        """Make the Parquet file at ``path`` queryable as ``name`` (replacing any earlier one)."""
+
+    @abc.abstractmethod
+    def _register_arrow(self, name: str, data: pa.Table) -> None:
+        """Make an in-memory Arrow table queryable as ``name``."""
+
+    @abc.abstractmethod
+    def _execute(self, sql: str) -> pa.Table:
+        """Run one portable SQL query and return its result as Arrow."""
+
+    @abc.abstractmethod
+    def _copy_to_parquet(self, sql: str, path: Path) -> int:
+        """Run ``sql`` and write its result to one Parquet file at ``path``; return the row count."""
+
+    def close(self) -> None:  # noqa: B027 - optional hook
+        """Release the connection."""
+
+    # -- shared behaviour ----------------------------------------------------------------------
+    def open(self) -> Engine:
+        self._connect()
+        self.refresh()
+        return self
+
+    def __enter__(self) -> Engine:
+        return self.open()
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def refresh(self) -> None:
+        """Register every table of the workspace (call again after tables change)."""
+        for name in self.workspace.names("tables"):
+            self.register_parquet(name, self.workspace.path(name))
+        if self.include_truth:
+            for name in self.workspace.names("truth"):
+                self.register_parquet(f"truth_{name}", self.workspace.path(name, "truth"))
+
+    def register_parquet(self, name: str, path: Path) -> None:
+        self._register_parquet(name, Path(path))
+        self._registered[name] = Path(path)
+
+    def register_arrow(self, name: str, data: pa.Table) -> None:
+        self._register_arrow(name, data)
+
+    def has_table(self, name: str) -> bool:
+        return name in self._registered
+
+    @property
+    def tables(self) -> list[str]:
+        return sorted(self._registered)
+
+    def query(self, sql: str, *, label: str = "query") -> pa.Table:
+        """Run a portable SQL query; failures name ``label`` and carry the SQL."""
+        t0 = time.perf_counter()
+        try:
+            out = self._execute(sql)
+        except Exception as e:  # the engine's own error types differ; wrap them all once here
+            raise EngineError(f"The {self.name} engine failed on {label}: {_first_line(e)}", sql=sql) from e
+        self.timings[label] = self.timings.get(label, 0.0) + time.perf_counter() - t0
+        return out
+
+    def scalar(self, sql: str, *, label: str = "query"):
+        t = self.query(sql, label=label)
+        return t.column(0)[0].as_py() if t.num_rows else None
+
+    def write_table(self, name: str, sql: str, *, area: str = "tables", label: str | None = None) -> int:
+        """Run ``sql`` and store its result as workspace table ``name``, atomically."""
+        label = label or f"table '{name}'"
+        t0 = time.perf_counter()
+        with self.workspace.writing(name, area) as tmp:
+            try:
+                rows = self._copy_to_parquet(sql, tmp)
+            except Exception as e:
+                raise EngineError(f"The {self.name} engine failed writing {label}: {_first_line(e)}", sql=sql) from e
+        self.timings[label] = self.timings.get(label, 0.0) + time.perf_counter() - t0
+        if area == "tables":
+            self.register_parquet(name, self.workspace.path(name))
+        elif area == "truth" and self.include_truth:
+            self.register_parquet(f"truth_{name}", self.workspace.path(name, area))
+        return rows
+
+    def write_arrow(self, name: str, data: pa.Table, *, area: str = "tables") -> int:
+        rows = self.workspace.write(name, data, area)
+        if area == "tables":
+            self.register_parquet(name, self.workspace.path(name))
+        return rows
+
+
+def _first_line(e: BaseException) -> str:
+    text = str(e).strip() or type(e).__name__
+    return text.splitlines()[0]

@@ -1,0 +1,60 @@
+"""The default engine: embedded DuckDB, reading the workspace's Parquet in place."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+from moneytrail.engine.base import Engine
+
+
+def sql_literal(value: str) -> str:
+    """Quote a string as a SQL literal."""
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+class DuckDBEngine(Engine):
+    """Runs portable SQL on an in-process DuckDB connection.
+
+    Options: ``threads`` and ``memory_limit`` (DuckDB settings), ``temp_directory`` for
+    out-of-core work (defaults to the workspace's ``.tmp`` folder).
+    """
+
+    name = "duckdb"
+
+    def _connect(self) -> None:
+        self.con = duckdb.connect(":memory:")
+        if self.options.get("threads"):
+            self.con.execute(f"SET threads = {int(self.options['threads'])}")
+        if self.options.get("memory_limit"):
+            self.con.execute(f"SET memory_limit = {sql_literal(self.options['memory_limit'])}")
+        tmp = self.options.get("temp_directory") or (self.workspace.root / ".tmp")
+        self.con.execute(f"SET temp_directory = {sql_literal(str(tmp))}")
+        self.con.execute("SET preserve_insertion_order = true")
+
+    def _register_parquet(self, name: str, path: Path) -> None:
+        self.con.execute(
+            f'CREATE OR REPLACE VIEW "{name}" AS SELECT * FROM read_parquet({sql_literal(str(path))})'
+        )
+
+    def _register_arrow(self, name: str, data: pa.Table) -> None:
+        self.con.register(name, data)
+
+    def _execute(self, sql: str) -> pa.Table:
+        return self.con.sql(sql).to_arrow_table()
+
+    def _copy_to_parquet(self, sql: str, path: Path) -> int:
+        self.con.execute(
+            f"COPY ({sql}) TO {sql_literal(str(path))} (FORMAT parquet, COMPRESSION zstd)"
+        )
+        import pyarrow.parquet as pq
+
+        return pq.ParquetFile(path).metadata.num_rows
+
+    def close(self) -> None:
+        con = getattr(self, "con", None)
+        if con is not None:
+            con.close()
+            self.con = None
