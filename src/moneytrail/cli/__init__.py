@@ -13,6 +13,7 @@ from moneytrail.errors import MoneytrailError
 
 # Each stage registers its commands on import.
 from moneytrail.cli import tables as _tables  # noqa: E402,F401
+from moneytrail.cli import evaluate as _evaluate  # noqa: E402,F401
 
 
 def main() -> None:
