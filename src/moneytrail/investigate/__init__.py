@@ -1,0 +1,1 @@
+"""Investigation: the web workbench, case management and reports."""
