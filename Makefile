@@ -9,6 +9,15 @@ STAMP := $(VENV)/.installed
 
 setup: system $(STAMP)
 
+# The workbench's front-end libraries (Cytoscape.js, ECharts, Swagger UI) from the npm registry, pinned by
+# the committed package-lock.json and served from node_modules (no CDN).
+FRONTEND := src/moneytrail/investigate/frontend
+setup: $(FRONTEND)/node_modules/.installed
+$(FRONTEND)/node_modules/.installed: $(FRONTEND)/package-lock.json
+	@command -v npm >/dev/null 2>&1 || { echo "npm is needed for the workbench's front-end libraries."; exit 2; }
+	@cd $(FRONTEND) && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
 # System packages the project needs, installed only where missing (Debian/Ubuntu; needs root or sudo).
 system:
 	@bash scripts/install-system.sh

@@ -6,7 +6,14 @@ set -euo pipefail
 need=()
 have() { command -v "$1" >/dev/null 2>&1; }
 
-have java || need+=(openjdk-17-jre-headless)
+# Spark 4 needs Java 17 or newer; an older java on the PATH counts as missing.
+java_major() { java -version 2>&1 | awk -F'"' '/version/ {split($2, v, "."); print (v[1] == "1" ? v[2] : v[1]); exit}'; }
+if ! have java || [ "$(java_major)" -lt 17 ] 2>/dev/null; then need+=(openjdk-17-jre-headless); fi
+# Workbench: Chromium for the browser tests, CJK fonts so Chinese names render, PostgreSQL for the team database tests.
+have chromium || need+=(chromium)
+fc-list 2>/dev/null | grep -qi "Noto Sans CJK" || need+=(fonts-noto-cjk)
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
+have npm || need+=(npm)
 if [ ${#need[@]} -eq 0 ]; then exit 0; fi
 
 if ! have apt-get; then

@@ -14,6 +14,14 @@ from moneytrail.errors import MoneytrailError
 # Each stage registers its commands on import.
 from moneytrail.cli import tables as _tables  # noqa: E402,F401
 from moneytrail.cli import evaluate as _evaluate  # noqa: E402,F401
+from moneytrail.cli import serve as _serve  # noqa: E402,F401
+from moneytrail.cli import demo as _demo  # noqa: E402,F401
+from moneytrail.cli import ingest as _ingest  # noqa: E402,F401
+from moneytrail.cli import report as _report  # noqa: E402,F401
+from moneytrail.cli import resolve as _resolve  # noqa: E402,F401
+from moneytrail.cli import detect as _detect  # noqa: E402,F401
+from moneytrail.cli import simulate as _simulate  # noqa: E402,F401
+from moneytrail.cli import score as _score  # noqa: E402,F401
 
 
 def main() -> None:

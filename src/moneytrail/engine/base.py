@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from moneytrail.errors import EngineError
+from moneytrail.engine import graph
+from moneytrail.errors import ConfigError, EngineError
 from moneytrail.workspace import Workspace
 
 PORTABLE_DIALECT = "duckdb"
@@ -27,6 +28,9 @@ class Engine(abc.ABC):
     """
 
     name: str = "abstract"
+    #: Largest edge count for which :meth:`connected_components` loads the graph into memory
+    #: (igraph) instead of iterating in SQL; 0 means always iterate (engines for large data).
+    in_memory_graph_limit: int = 0
 
     def __init__(self, workspace: Workspace, *, include_truth: bool = False, **options):
         self.workspace = workspace
@@ -58,6 +62,9 @@ class Engine(abc.ABC):
 
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release the connection."""
+
+    def _unregister(self, name: str) -> None:  # noqa: B027 - optional hook
+        """Forget a scratch table registered with :meth:`_register_parquet`."""
 
     # -- shared behaviour ----------------------------------------------------------------------
     def open(self) -> Engine:
@@ -122,6 +129,56 @@ class Engine(abc.ABC):
         elif area == "truth" and self.include_truth:
             self.register_parquet(f"truth_{name}", self.workspace.path(name, area))
         return rows
+
+    # -- graph primitives (portable SQL in moneytrail.engine.graph) ----------------------------
+    def connected_components(
+        self,
+        edges_sql: str,
+        *,
+        src: str = "src",
+        dst: str = "dst",
+        method: str = "auto",
+        max_iterations: int = graph.DEFAULT_MAX_ITERATIONS,
+    ) -> pa.Table:
+        """Weakly connected components of the graph whose edges ``edges_sql`` returns.
+
+        Returns ``(node, component)`` sorted by node, where ``component`` is the smallest node id
+        (as a string) in the node's component, so every engine and method gives the same ids.
+        ``method`` is ``"auto"`` (in memory with igraph when the engine allows it and the graph
+        has at most :attr:`in_memory_graph_limit` edges, otherwise iterative SQL),
+        ``"iterative"`` or ``"memory"``.
+
+        >>> eng.connected_components("SELECT src_account_id AS src, dst_account_id AS dst FROM transactions")
+        """
+        if method not in ("auto", "iterative", "memory"):
+            raise ConfigError(
+                f"The 'method' option must be one of 'auto', 'iterative', 'memory'. Got {method!r} instead."
+            )
+        if method == "auto" and self.in_memory_graph_limit > 0:
+            n_edges = self.scalar(f"SELECT COUNT(*) FROM ({edges_sql}) AS e", label="graph size")
+            method = "memory" if (n_edges or 0) <= self.in_memory_graph_limit else "iterative"
+        if method == "memory":
+            edges = self.query(graph.edge_list_sql(edges_sql, src, dst), label="graph edges")
+            return graph.components_in_memory(edges)
+        return graph.iterative_components(self, edges_sql, src=src, dst=dst, max_iterations=max_iterations)
+
+    def k_hop(
+        self,
+        edges_sql: str,
+        seeds_sql: str,
+        k: int,
+        *,
+        src: str = "src",
+        dst: str = "dst",
+        seed: str | None = None,
+        directed: bool = False,
+    ) -> pa.Table:
+        """Nodes within ``k`` hops of the seeds: ``(node, hops)`` sorted by node, seeds at 0.
+
+        ``seeds_sql`` returns the seed ids in column ``seed`` (default: its first column). Edges
+        are followed both ways unless ``directed`` (then only from ``src`` to ``dst``).
+        """
+        return graph.k_hop(self, edges_sql, seeds_sql, k, src=src, dst=dst, seed=seed, directed=directed)
 
     def write_arrow(self, name: str, data: pa.Table, *, area: str = "tables") -> int:
         rows = self.workspace.write(name, data, area)

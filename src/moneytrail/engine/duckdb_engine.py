@@ -23,6 +23,8 @@ class DuckDBEngine(Engine):
     """
 
     name = "duckdb"
+    # Graphs up to this many edges go to igraph in memory (much faster than iterating in SQL).
+    in_memory_graph_limit = 50_000_000
 
     def _connect(self) -> None:
         self.con = duckdb.connect(":memory:")
@@ -33,6 +35,8 @@ class DuckDBEngine(Engine):
         tmp = self.options.get("temp_directory") or (self.workspace.root / ".tmp")
         self.con.execute(f"SET temp_directory = {sql_literal(str(tmp))}")
         self.con.execute("SET preserve_insertion_order = true")
+        # Progress is shown by moneytrail (rich, on stderr); DuckDB's own bar would print to stdout.
+        self.con.execute("SET enable_progress_bar = false")
 
     def _register_parquet(self, name: str, path: Path) -> None:
         self.con.execute(
@@ -52,6 +56,9 @@ class DuckDBEngine(Engine):
         import pyarrow.parquet as pq
 
         return pq.ParquetFile(path).metadata.num_rows
+
+    def _unregister(self, name: str) -> None:
+        self.con.execute(f'DROP VIEW IF EXISTS "{name}"')
 
     def close(self) -> None:
         con = getattr(self, "con", None)

@@ -1,0 +1,186 @@
+"""Benchmark the detector catalogue: speed on a simulated world, motif recall on AMLSim.
+
+    python bench/detect.py                      # bc-2015 at scale 1 (the full size)
+    python bench/detect.py --scale 0.05         # a reduced world while developing
+    python bench/detect.py --world DIR          # an existing simulated world (skips simulation)
+    python bench/detect.py --spark              # also time the Spark engine on the same world
+
+Reports: seconds for all detectors on DuckDB, peak memory, the floor (one scan and group-by of the
+same transactions) and the ratio to it; Spark local time when asked; per detector seconds; and the
+account-level recall per shape of the graph motifs on the AMLSim benchmark.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from _results import peak_rss_gib, record  # noqa: E402
+from moneytrail.detect.evaluate import evaluate_detectors  # noqa: E402
+from moneytrail.detect.runner import run_detectors  # noqa: E402
+from moneytrail.engine import make_engine  # noqa: E402
+from moneytrail.workspace import Workspace  # noqa: E402
+
+FLOOR_SQL = """
+    SELECT src_account_id, COUNT(*) AS n, SUM(COALESCE(amount_cad, amount)) AS total,
+           MIN(ts) AS first_ts, MAX(ts) AS last_ts
+    FROM transactions GROUP BY src_account_id"""
+
+
+def simulate(preset: str, seed: int, scale: float, out: Path) -> None:
+    from typer.testing import CliRunner
+
+    from moneytrail.cli import app
+
+    args = ["simulate", "--preset", preset, "--seed", str(seed), "--out", str(out), "--scale", str(scale)]
+    res = CliRunner().invoke(app, args)
+    if res.exit_code != 0:
+        raise SystemExit(f"simulation failed: {res.output[-500:]}")
+
+
+def load_world(world: Path, ws: Workspace) -> None:
+    """Ingest the simulated world (canonical format) into the workspace."""
+    from typer.testing import CliRunner
+
+    from moneytrail.cli import app
+
+    res = CliRunner().invoke(
+        app, ["ingest", str(world), "--format", "canonical", "--workspace", str(ws.root)]
+    )
+    if res.exit_code != 0:  # the ingest stage may be unavailable: the world is canonical already
+        ws.ensure()
+        for p in world.glob("*.parquet"):
+            shutil.copy(p, ws.path(p.stem))
+        for p in (world / "truth").glob("*.parquet"):
+            shutil.copy(p, ws.path(p.stem, "truth"))
+
+
+def time_engine(engine: str, ws: Workspace, **options) -> tuple[float, float, list]:
+    """Seconds for the floor query and for all detectors on ``engine``; the detector runs."""
+    with make_engine(engine, ws, **options) as eng:
+        t0 = time.perf_counter()
+        eng.query(FLOOR_SQL, label="floor")
+        floor = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        result = run_detectors(eng)
+        total = time.perf_counter() - t0
+    return floor, total, result.runs
+
+
+def spark_seconds(ws: Workspace, master: str | None) -> tuple[float | None, float] | None:
+    """(floor, detector) seconds on Spark, or None when the Spark engine is not available.
+
+    Uses the Spark benchmark's own runner (``bench/spark_detect.py``) when present, so both
+    benchmarks time Spark the same way (session start-up excluded).
+    """
+    try:
+        from spark_detect import bench_spark_detect
+    except ImportError:
+        bench_spark_detect = None
+    try:
+        if bench_spark_detect is not None:
+            return None, bench_spark_detect(ws.root, master=master or "local[*]")
+        floor, total, _ = time_engine("spark", ws, **({"master": master} if master else {}))
+    except Exception as e:  # the benchmark reports the absence rather than failing the DuckDB figures
+        print(f"Spark not timed: {e}")
+        return None
+    return floor, total
+
+
+def amlsim_recall() -> list[str]:
+    tests = Path(__file__).resolve().parents[1] / "tests"
+    sys.path.insert(0, str(tests.parent))
+    from tests.conftest import AMLSIM_DIR
+    from tests.utils.detect_worlds import load_amlsim
+
+    if not AMLSIM_DIR.is_dir():
+        return ["AMLSim benchmark data not found beside the project; motif recall not measured."]
+    with tempfile.TemporaryDirectory() as tmp:
+        ws = Workspace(Path(tmp) / "ws").ensure()
+        load_amlsim(ws, AMLSIM_DIR)
+        with make_engine("duckdb", ws) as eng:
+            t0 = time.perf_counter()
+            run_detectors(eng)
+            secs = time.perf_counter() - t0
+        m = evaluate_detectors(ws)
+    lines = [
+        f"AMLSim {AMLSIM_DIR.name}: all detectors in {secs:.1f} s. Account-level recall per shape "
+        "(positive = sent or received an is_sar transaction):",
+        "",
+        "| shape | accounts | best detector | its recall | all detectors |",
+        "|---|---:|---|---:|---:|",
+    ]
+    for typ, t in sorted(m["typologies"].items()):
+        lines.append(
+            f"| {typ} | {t['accounts']} | {t['best_detector']} | {t['best_recall']:.3f} | {t['recall_any']:.3f} |"
+        )
+    lines += ["", "| detector | hits | precision |", "|---|---:|---:|"]
+    for det, d in sorted(m["detectors"].items()):
+        lines.append(f"| {det} | {d['hits']} | {d['precision']:.3f} |")
+    return lines
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--preset", default="bc-2015")
+    ap.add_argument("--seed", type=int, default=2026)
+    ap.add_argument("--scale", type=float, default=1.0, help="simulator scale (reduce while developing)")
+    ap.add_argument("--world", type=Path, help="use this simulated world instead of simulating")
+    ap.add_argument("--spark", action="store_true", help="also time the Spark engine")
+    ap.add_argument("--spark-master", default=None)
+    ap.add_argument("--skip-amlsim", action="store_true")
+    args = ap.parse_args()
+
+    with tempfile.TemporaryDirectory() as tmp:
+        world = args.world
+        if world is None:
+            world = Path(tmp) / "world"
+            t0 = time.perf_counter()
+            simulate(args.preset, args.seed, args.scale, world)
+            print(f"simulated in {time.perf_counter() - t0:.0f} s")
+        ws = Workspace(Path(tmp) / "ws")
+        load_world(world, ws)
+        rows = ws.row_count("transactions")
+        floor, total, runs = time_engine("duckdb", ws)
+        peak = peak_rss_gib()
+        metrics = evaluate_detectors(ws)
+        spark = spark_seconds(ws, args.spark_master) if args.spark else None
+
+    name = (
+        f"{args.preset} seed {args.seed} scale {args.scale}" if args.world is None else str(args.world.name)
+    )
+    lines = [
+        f"World: {name}, {rows:,} transactions.",
+        "",
+        "| engine | all detectors (s) | floor: scan + group-by (s) | ratio | peak memory (GiB) |",
+        "|---|---:|---:|---:|---:|",
+        f"| DuckDB | {total:.1f} | {floor:.2f} | {total / max(floor, 1e-9):.0f}x | {peak:.2f} |",
+    ]
+    if spark is not None:
+        lines.append(
+            f"| Spark local | {spark[1]:.1f} | {spark[0]:.2f} | {spark[1] / max(spark[0], 1e-9):.0f}x | |"
+        )
+    else:
+        lines.append("| Spark local | not measured (run with --spark) | | | |")
+    lines += ["", "| detector | hits | seconds | precision | skipped |", "|---|---:|---:|---:|---|"]
+    for r in runs:
+        p = metrics["detectors"].get(r.detector_id, {}).get("precision")
+        prec = "" if p is None else f"{p:.3f}"
+        lines.append(f"| {r.detector_id} | {r.hits} | {r.seconds:.2f} | {prec} | {r.skipped or ''} |")
+    lines += ["", "| indicator | records | recall | detectors |", "|---|---:|---:|---|"]
+    for ind, m in sorted(metrics["indicators"].items()):
+        lines.append(f"| {ind} | {m['records']} | {m['recall']:.3f} | {', '.join(m['detectors'])} |")
+    if not args.skip_amlsim:
+        lines += ["", *amlsim_recall()]
+    record("detect", lines)
+
+
+if __name__ == "__main__":
+    main()

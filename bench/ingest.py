@@ -1,0 +1,140 @@
+"""Ingest throughput on AMLSim-format transactions, against a bare DuckDB read_csv + Parquet write.
+
+The AMLSim benchmark's transactions.csv is replicated (transaction ids shifted per copy) up to
+``--rows`` rows as one uncompressed CSV, then
+
+- the floor: ``COPY (SELECT * FROM read_csv(file)) TO 'x.parquet'`` in a fresh process;
+- moneytrail: ``moneytrail.ingest.ingest(folder, "amlsim", workspace)`` in a fresh process
+  (validation, quarantine, labels to truth, placeholders, atomic writes, manifest with sha256).
+
+Targets: at least 1 million rows per second on 2 cores, peak memory under 4 GB, and at most 2x
+the floor. Usage: ``python bench/ingest.py --rows 10000000`` (the default); use a smaller
+``--rows`` while developing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import duckdb
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+from _results import record  # noqa: E402
+
+ROOT = HERE.parent
+AMLSIM = ROOT.parent / "shared" / "benchmarks" / "amlsim-bench10k-s1"
+
+CHILD = """
+import json, resource, sys, time
+mode, folder, out = sys.argv[1], sys.argv[2], sys.argv[3]
+t0 = time.perf_counter()
+if mode == "floor":
+    import duckdb
+    con = duckdb.connect()
+    con.execute(f"COPY (SELECT * FROM read_csv('{folder}/transactions.csv')) TO '{out}/floor.parquet' (FORMAT parquet)")
+    rows = con.execute(f"SELECT count(*) FROM '{out}/floor.parquet'").fetchone()[0]
+else:
+    from moneytrail.ingest import ingest
+    report = ingest(folder, "amlsim", out + "/ws", progress=False)
+    rows = report.tables["transactions"].read
+    steps = json.loads(report.manifest_path.read_text())["durations_s"]
+seconds = time.perf_counter() - t0
+usage = resource.getrusage(resource.RUSAGE_SELF)
+peak = usage.ru_maxrss / 2**20
+print(json.dumps({"rows": rows, "seconds": seconds, "cpu": usage.ru_utime + usage.ru_stime, "peak_gib": peak,
+                  "steps": steps if mode != "floor" else {}}))
+"""
+
+
+def make_input(rows: int, folder: Path) -> int:
+    """Replicate the AMLSim transactions to ``rows`` rows (shifted ids) as folder/transactions.csv."""
+    folder.mkdir(parents=True, exist_ok=True)
+    shutil.copy(AMLSIM / "accounts.csv.gz", folder / "accounts.csv.gz")
+    con = duckdb.connect()
+    con.execute("SET enable_progress_bar = false")
+    src = AMLSIM / "transactions.csv.gz"
+    n = con.execute(f"SELECT count(*), max(tran_id) FROM read_csv('{src}')").fetchone()
+    base, top = n[0], n[1]
+    copies = -(-rows // base)
+    con.execute(
+        f"""COPY (
+            SELECT tran_id + k * {top + 1} AS tran_id, orig_acct, bene_acct, tx_type, base_amt,
+                   strftime(tran_timestamp, '%Y-%m-%dT%H:%M:%SZ') AS tran_timestamp, is_sar, alert_id
+            FROM read_csv('{src}') t, range({copies}) r(k)
+            ORDER BY k, tran_id LIMIT {rows}
+        ) TO '{folder / "transactions.csv"}' (HEADER, DELIMITER ',')"""
+    )
+    return rows
+
+
+def run_child(mode: str, folder: Path, out: Path) -> dict:
+    proc = subprocess.run(
+        [sys.executable, "-c", CHILD, mode, str(folder), str(out)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if proc.returncode != 0:
+        raise SystemExit(f"the {mode} run failed:\n{proc.stderr}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--rows", type=int, default=10_000_000, help="transactions to ingest (default 10,000,000)"
+    )
+    parser.add_argument("--no-record", action="store_true", help="print only; do not update bench/RESULTS.md")
+    args = parser.parse_args()
+    if not AMLSIM.is_dir():
+        raise SystemExit("The AMLSim benchmark set is not beside the project (../shared/benchmarks).")
+    with tempfile.TemporaryDirectory(prefix="moneytrail-bench-ingest-") as tmp:
+        tmp = Path(tmp)
+        t0 = time.perf_counter()
+        make_input(args.rows, tmp / "in")
+        size = (tmp / "in" / "transactions.csv").stat().st_size
+        print(
+            f"input: {args.rows:,} rows, {size / 2**20:,.0f} MiB ({time.perf_counter() - t0:.1f} s to make)"
+        )
+        floor = run_child("floor", tmp / "in", tmp)
+        ours = run_child("ingest", tmp / "in", tmp)
+    assert ours["rows"] == floor["rows"] == args.rows, (ours, floor)
+    rate = ours["rows"] / ours["seconds"]
+    ratio = ours["seconds"] / floor["seconds"]
+    lines = [
+        f"AMLSim-format transactions: {args.rows:,} rows, {size / 2**20:,.0f} MiB uncompressed CSV.",
+        "",
+        "| run | seconds | CPU seconds | rows/s | peak memory |",
+        "|---|---:|---:|---:|---:|",
+        f"| floor: DuckDB read_csv + Parquet write | {floor['seconds']:.1f} | {floor['cpu']:.1f} | {floor['rows'] / floor['seconds']:,.0f} | {floor['peak_gib']:.2f} GiB |",
+        f"| moneytrail ingest --format amlsim | {ours['seconds']:.1f} | {ours['cpu']:.1f} | {rate:,.0f} | {ours['peak_gib']:.2f} GiB |",
+        "",
+        f"Ratio to the floor: {ratio:.2f}x wall-clock, {ours['cpu'] / floor['cpu']:.2f}x CPU (target under 2x; "
+        f"CPU time is the steadier figure on a shared machine). Throughput target 1,000,000 rows/s: "
+        f"{'met' if rate >= 1e6 else 'not met'}; memory target under 4 GB: {'met' if ours['peak_gib'] < 4 else 'not met'}.",
+        "The ingest validates every row, writes transactions, accounts, parties, the labels to truth and "
+        "a manifest with the input's sha256.",
+        "Wall seconds per step (the manifest's durations): "
+        + ", ".join(
+            f"{k} {v:.1f}" for k, v in sorted(ours["steps"].items(), key=lambda kv: -kv[1]) if v >= 0.05
+        )
+        + ".",
+    ]
+    if args.no_record:
+        print("\n".join(lines))
+    else:
+        record("ingest", lines)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,102 @@
+"""Time the detector catalogue on the Spark engine (local[*]) beside DuckDB, on a simulated world.
+
+    python bench/spark_detect.py --preset tiny --scale 1      # quick, while developing
+    python bench/spark_detect.py --preset bc-2015             # the full figure
+
+The detection benchmark imports :func:`bench_spark_detect` to report Spark's time beside DuckDB's.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from moneytrail.engine import make_engine  # noqa: E402
+from moneytrail.workspace import Workspace  # noqa: E402
+
+
+def _run_catalogue(
+    engine_name: str, ws: Workspace, *, write: bool = False, **options
+) -> tuple[float, float, int]:
+    """(start-up seconds, detection seconds, hits) of one engine over ``ws``."""
+    from moneytrail.detect.runner import run_detectors
+
+    t0 = time.perf_counter()
+    eng = make_engine(engine_name, ws, **options).open()
+    try:
+        t1 = time.perf_counter()
+        result = run_detectors(eng, write=write)
+        t2 = time.perf_counter()
+    finally:
+        eng.close()
+    return t1 - t0, t2 - t1, result.total_hits
+
+
+def bench_spark_detect(
+    workspace_path: str | Path, *, master: str = "local[*]", include_startup: bool = False
+) -> float:
+    """Seconds the Spark engine takes to run every detector over the workspace at ``workspace_path``.
+
+    The session start-up (JVM and SparkContext, about 10 s) is excluded unless ``include_startup``.
+    Nothing is written to the workspace.
+    """
+    startup, seconds, _ = _run_catalogue("spark", Workspace(workspace_path), master=master)
+    return seconds + (startup if include_startup else 0.0)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--preset", default="tiny", help="simulator preset (default tiny)")
+    parser.add_argument("--scale", type=float, default=None, help="population scale of the preset")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--master", default="local[*]", help="Spark master URL")
+    parser.add_argument("--workspace", type=Path, default=None, help="use this ingested workspace instead")
+    args = parser.parse_args()
+
+    from _results import record
+
+    with tempfile.TemporaryDirectory(prefix="moneytrail-bench-") as tmp:
+        if args.workspace is None:
+            from moneytrail.ingest.pipeline import ingest
+            from moneytrail.simulate import simulate
+
+            world = Path(tmp) / "world"
+            simulate(args.preset, seed=args.seed, out=world, scale=args.scale)
+            ws = Workspace(Path(tmp) / "ws").ensure()
+            ingest(world, "canonical", ws, progress=False)
+            size = f"preset {args.preset}, scale {args.scale or 1}, seed {args.seed}"
+        else:
+            ws = Workspace(args.workspace)
+            size = f"workspace {args.workspace.name}"
+        n_txns = ws.row_count("transactions")
+        # On a world of its own the benchmark also checks that both engines write identical hits.
+        own = args.workspace is None
+        _, duck_s, duck_hits = _run_catalogue("duckdb", ws, write=own)
+        duck_table = ws.read("detector_hits") if own else None
+        spark_start, spark_s, spark_hits = _run_catalogue("spark", ws, write=own, master=args.master)
+        identical = "not checked"
+        if own:
+            identical = "yes" if ws.read("detector_hits").to_pylist() == duck_table.to_pylist() else "NO"
+
+    record(
+        "spark_detect",
+        [
+            f"World: {size}, {n_txns:,} transactions; Spark master {args.master}.",
+            "",
+            "| engine | start-up s | detect s | hits |",
+            "|---|---:|---:|---:|",
+            f"| duckdb | - | {duck_s:.2f} | {duck_hits:,} |",
+            f"| spark | {spark_start:.1f} | {spark_s:.2f} | {spark_hits:,} |",
+            "",
+            f"Identical detector_hits on both engines: {identical}.",
+        ],
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,49 @@
+"""G5 layering chains: A pays B pays C ... with small fee deductions and short delays."""
+
+from __future__ import annotations
+
+from moneytrail.detect.queries._paths import hop_links_sql, path_levels_sql
+from moneytrail.detect.sql import clamp01, edges_sql, metrics_sql
+
+
+def layering_chain_sql(params: dict) -> str:
+    """Chains of ``min_hops`` or more transfers where each hop follows the previous within
+    ``max_delay_hours`` and passes on between ``1 - max_fee`` and ``1 - min_fee`` of its amount.
+
+    Only maximal chains are reported: a chain whose first transfer continues an earlier valid hop
+    is part of a longer chain.
+    """
+    delay = int(float(params["max_delay_hours"]) * 3600)
+    lo, hi = 1.0 - float(params["max_fee"]), 1.0 - float(params["min_fee"])
+    max_len = int(params["max_hops"])
+    levels = path_levels_sql(
+        "cand",
+        max_len,
+        total_window_s=None,
+        hop_delay_s=delay,
+        min_ratio=lo,
+        max_ratio=hi,
+        close_at_origin=False,
+    )
+    chains = " UNION ALL ".join(f"SELECT * FROM p{i}" for i in range(int(params["min_hops"]), max_len + 1))
+    return f"""
+    WITH edges AS ({edges_sql(f"COALESCE(amount_cad, amount) >= {float(params['min_amount'])}")}),
+    -- candidate edges: those with a valid next hop or a valid previous hop
+    nxt AS ({hop_links_sql("edges", max_gap_s=delay, min_ratio=lo, max_ratio=hi, allow_return=False)}),
+    cand AS (
+        SELECT e.* FROM edges e
+        WHERE e.txn_id IN (SELECT first_id FROM nxt) OR e.txn_id IN (SELECT next_id FROM nxt)
+    ),
+    {", ".join(levels)},
+    chains AS ({chains}),
+    maximal AS (
+        SELECT c.*, ROW_NUMBER() OVER (PARTITION BY c.start_txn ORDER BY c.hops DESC, c.last_t, c.txns) AS rn
+        FROM chains c WHERE c.start_txn NOT IN (SELECT next_id FROM nxt)
+    )
+    SELECT 'account' AS entity_kind, origin AS entity_id, start_ts AS window_start, last_ts AS window_end,
+           {metrics_sql({"hops": "hops", "first_cad": "first_amt", "last_cad": "last_amt", "retained_share": "1 - last_amt / first_amt", "hours": "(last_t - start_t) / 3600.0"})}
+               AS metrics,
+           array_to_string(array_sort(string_split(txns, ';')), ';') AS evidence_txn_ids,
+           {clamp01("0.4 + hops / 10.0")} AS strength
+    FROM maximal WHERE rn = 1
+    """

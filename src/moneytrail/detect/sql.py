@@ -1,0 +1,128 @@
+"""Small pure builders of portable SQL shared by the detector queries.
+
+Every detector query returns the *core* of a hit: ``entity_kind, entity_id, window_start,
+window_end, metrics, evidence_txn_ids, strength`` (strength from 0 to 1 scales the detector's
+severity). The runner adds the id, the detector's ids and the severity (:func:`hit_sql`).
+
+Only functions that sqlglot transpiles to Spark are used: JSON metrics are built by string
+concatenation of formatted numbers, and evidence lists by ``array_to_string(array_sort(array_agg))``
+over at most ``EVIDENCE_CAP`` ids.
+"""
+
+from __future__ import annotations
+
+EVIDENCE_CAP = 50
+# Channels that move physical cash; casino buy-ins are cash unless their form says otherwise.
+CASH_CHANNELS = ("cash", "casino_buy_in")
+LOW_INCOME_OCCUPATIONS = ("student", "homemaker", "unemployed", "housewife", "retired")
+
+
+def lit(value: str) -> str:
+    """A string as a SQL literal."""
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+def in_list(values: tuple[str, ...] | list[str]) -> str:
+    """``('a', 'b')`` for an IN clause."""
+    return "(" + ", ".join(lit(v) for v in values) + ")"
+
+
+def num(expr: str, digits: int = 2) -> str:
+    """A numeric expression as JSON text (``null`` when missing)."""
+    return f"COALESCE(CAST(ROUND(CAST({expr} AS DOUBLE), {digits}) AS VARCHAR), 'null')"
+
+
+def metrics_sql(fields: dict[str, str]) -> str:
+    """A JSON object of numeric metrics, built by portable string concatenation.
+
+    >>> metrics_sql({"n": "cnt"})
+    '\\'{"n":\\' || COALESCE(CAST(ROUND(CAST(cnt AS DOUBLE), 2) AS VARCHAR), \\'null\\') || \\'}\\''
+    """
+    parts = []
+    for i, (name, expr) in enumerate(fields.items()):
+        sep = "" if i == 0 else ","
+        parts.append(f"'{sep}\"{name}\":' || {num(expr)}")
+    return "'{' || " + " || ".join(parts) + " || '}'" if parts else "'{}'"
+
+
+def evidence_sql(
+    source: str,
+    keys: list[str],
+    txn_col: str = "txn_id",
+    cap: int = EVIDENCE_CAP,
+    priority: str | None = None,
+) -> str:
+    """Aggregate ``source`` rows (keys + one transaction id) into one ';'-joined, sorted, capped list.
+
+    When there are more than ``cap`` ids, those with the lowest ``priority`` (a column of
+    ``source``) are kept first. Returns the ``keys`` columns, ``evidence_txn_ids`` and
+    ``evidence_count`` (before the cap).
+    """
+    k = ", ".join(keys)
+    prio = f"MIN({priority})" if priority else "0"
+    return f"""
+        SELECT {k}, array_to_string(array_sort(array_agg({txn_col})), ';') AS evidence_txn_ids,
+               MAX(_ev_n) AS evidence_count
+        FROM (
+            SELECT {k}, {txn_col},
+                   ROW_NUMBER() OVER (PARTITION BY {k} ORDER BY _ev_p, {txn_col}) AS _ev_rn,
+                   COUNT(*) OVER (PARTITION BY {k}) AS _ev_n
+            FROM (SELECT {k}, {txn_col}, {prio} AS _ev_p FROM {source} GROUP BY {k}, {txn_col}) AS _ev_d
+        ) AS _ev
+        WHERE _ev_rn <= {int(cap)}
+        GROUP BY {k}"""
+
+
+def epoch(expr: str) -> str:
+    """Seconds since 1970 of a timestamp (portable: DuckDB epoch, Spark unix_timestamp)."""
+    return f"CAST(epoch({expr}) AS BIGINT)"
+
+
+def clamp01(expr: str) -> str:
+    """``expr`` limited to the range 0 to 1."""
+    return f"LEAST(1.0, GREATEST(0.0, CAST({expr} AS DOUBLE)))"
+
+
+def account_holders_sql() -> str:
+    """Accounts with their holder's profile (works without a parties table only via accounts)."""
+    return """
+        SELECT a.account_id, a.holder_party_id, a.institution_type, a.country AS account_country,
+               p.kind AS party_kind, LOWER(COALESCE(p.occupation, '')) AS occupation,
+               p.declared_income, p.country AS party_country, p.nationality
+        FROM accounts a LEFT JOIN parties p ON p.party_id = a.holder_party_id"""
+
+
+def hit_sql(detector_id: str, indicator_ids: str, severity: float, core_sql: str) -> str:
+    """Complete a detector's core query into ``detector_hits`` rows with a deterministic ``hit_id``."""
+    return f"""
+        SELECT md5({lit(detector_id)} || '|' || entity_kind || '|' || entity_id || '|'
+                   || COALESCE(CAST({epoch("window_start")} AS VARCHAR), '') || '|'
+                   || COALESCE(CAST({epoch("window_end")} AS VARCHAR), '') || '|'
+                   || COALESCE(evidence_txn_ids, '')) AS hit_id,
+               {lit(detector_id)} AS detector_id,
+               {lit(indicator_ids)} AS indicator_ids,
+               CAST(entity_kind AS VARCHAR) AS entity_kind,
+               CAST(entity_id AS VARCHAR) AS entity_id,
+               CAST(window_start AS TIMESTAMP) AS window_start,
+               CAST(window_end AS TIMESTAMP) AS window_end,
+               CAST(metrics AS VARCHAR) AS metrics,
+               CAST(evidence_txn_ids AS VARCHAR) AS evidence_txn_ids,
+               CAST(ROUND({float(severity)} * {clamp01("COALESCE(strength, 1.0)")}, 4) AS DOUBLE) AS severity
+        FROM ({core_sql}) AS _core"""
+
+
+def edges_sql(where: str = "TRUE") -> str:
+    """Transactions as money-flow edges (``txn_id, ts, t, src, dst, amt, channel``); ``t`` is epoch seconds."""
+    return f"""
+        SELECT txn_id, ts, {epoch("ts")} AS t, src_account_id AS src, dst_account_id AS dst,
+               CAST(COALESCE(amount_cad, amount) AS DOUBLE) AS amt, channel
+        FROM transactions
+        WHERE src_account_id <> dst_account_id AND ({where})"""
+
+
+def pairs_sql(edges: str = "edges") -> str:
+    """Counterparty pairs from an edges relation: count, first and last time, total."""
+    return f"""
+        SELECT src, dst, COUNT(*) AS n, MIN(t) AS first_t, MAX(t) AS last_t, MIN(ts) AS first_ts,
+               MAX(ts) AS last_ts, SUM(amt) AS total
+        FROM {edges} GROUP BY src, dst"""

@@ -1,0 +1,451 @@
+"""The Spark engine: the same portable SQL on Apache Spark, locally (``local[*]``) or on a cluster.
+
+Portable SQL (DuckDB's dialect) is transpiled once per query by :func:`to_spark_sql`; results come
+back as Arrow with the same types the DuckDB engine gives (:func:`normalize_arrow`). Tables are
+the workspace's Parquet files, read in place, so a cluster's workers must see the workspace at the
+same path (a shared mount).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import uuid
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import sqlglot
+from sqlglot import exp
+
+from moneytrail.engine.base import PORTABLE_DIALECT, Engine
+from moneytrail.errors import ConfigError
+from moneytrail.settings import get_settings
+
+# Spark conf for a single machine: few shuffle partitions (the default 200 makes small queries
+# slow), UTC so timestamps never shift, NTZ timestamps so they match DuckDB's TIMESTAMP, non-ANSI
+# arithmetic so x/0 is NULL as in DuckDB, and microsecond Parquet timestamps (not INT96).
+_BASE_CONF = {
+    "spark.ui.enabled": "false",
+    "spark.ui.showConsoleProgress": "false",
+    "spark.sql.session.timeZone": "UTC",
+    "spark.sql.timestampType": "TIMESTAMP_NTZ",
+    "spark.sql.ansi.enabled": "false",
+    "spark.sql.parquet.outputTimestampType": "TIMESTAMP_MICROS",
+    "spark.sql.parquet.compression.codec": "zstd",
+    "spark.sql.execution.arrow.pyspark.enabled": "true",
+    "spark.sql.execution.arrow.pyspark.fallback.enabled": "false",
+    "spark.executor.extraJavaOptions": "-Duser.timezone=UTC",
+}
+# Spark's own logging: errors only, on stderr (its default chatters about native libraries).
+_LOG4J = """rootLogger.level = error
+rootLogger.appenderRef.stderr.ref = console
+appender.console.type = Console
+appender.console.name = console
+appender.console.target = SYSTEM_ERR
+appender.console.layout.type = PatternLayout
+appender.console.layout.pattern = %d{HH:mm:ss} %p %c{1}: %m%n
+"""
+_RUNTIME_CONF = (
+    "spark.sql.session.timeZone",
+    "spark.sql.timestampType",
+    "spark.sql.ansi.enabled",
+    "spark.sql.parquet.outputTimestampType",
+    "spark.sql.parquet.compression.codec",
+    "spark.sql.execution.arrow.pyspark.enabled",
+    "spark.sql.execution.arrow.pyspark.fallback.enabled",
+    "spark.sql.shuffle.partitions",
+)
+
+
+def to_spark_sql(sql: str, schema: dict[str, dict[str, str]] | None = None) -> str:
+    """Transpile one portable (DuckDB-dialect) query to Spark SQL.
+
+    sqlglot does the work; this is the single place for fixes where its Spark output means
+    something other than DuckDB does. With ``schema`` (table -> column -> SQL type) the query is
+    first qualified and its expressions typed, so the fixes below that depend on a value being
+    floating-point also apply to plain DOUBLE columns; without it (or if sqlglot cannot qualify
+    the query) only visibly floating expressions (a cast to DOUBLE, a division, an average) count.
+    Each fix rewrites one node of the parsed tree:
+
+    * date parts (``extract``, ``year``, ``hour``, ...) are cast to BIGINT, DuckDB's type for them
+      (Spark gives INT);
+    * ``dayofweek`` counts from Sunday = 0 as DuckDB does (Spark counts from 1), and ``isodow``
+      from Monday = 1 (sqlglot's Spark spelling is off by one);
+    * ``epoch(ts)`` is fractional seconds as a DOUBLE (sqlglot emits ``unix_timestamp``, whole
+      seconds as BIGINT);
+    * ``len(list(...))`` of an aggregated list and ``array_length`` become ``size`` cast to
+      BIGINT (sqlglot emits ``length``, which Spark applies to strings only);
+    * ``round(x, d)`` of a visibly floating ``x`` (a cast to DOUBLE, a division or an average)
+      rounds the exact binary value half away from zero as DuckDB does; Spark rounds the
+      shortest decimal spelling, so ``round(2.675, 2)`` would be 2.68 there and 2.67 in DuckDB;
+    * ``CAST(round(x, d) AS VARCHAR)`` of such an ``x`` prints plain decimals as DuckDB does
+      (Spark switches to ``1.2345E7`` from ten million up);
+    * ``CAST(x AS BIGINT)`` (or another integer type) of such an ``x`` rounds half to even as
+      DuckDB does (Spark truncates);
+    * ``row_number``, ``rank``, ``dense_rank`` and ``ntile`` windows are BIGINT as in DuckDB;
+    * ``QUALIFY`` beside a ``*`` select list is refused with a clear error: sqlglot's rewrite for
+      Spark would leak its helper column through the star.
+    """
+    tree = sqlglot.parse_one(sql, read=PORTABLE_DIALECT)
+    if schema:
+        tree = _typed(tree, schema)
+    for select in tree.find_all(exp.Select):
+        if select.args.get("qualify") and any(
+            isinstance(p, exp.Star) or p.is_star for p in select.expressions
+        ):
+            raise ValueError(
+                "QUALIFY with a '*' select list does not transpile to Spark; list the columns instead."
+            )
+    # Children first, so a rewritten node sees its already-rewritten arguments.
+    for node in reversed(list(tree.dfs())):
+        parent, key, index = node.parent, node.arg_key, node.index
+        new = _fix_node(node)  # may adopt ``node`` as its child, so note its place first
+        if new is not node:
+            if node is tree:
+                tree = new
+            else:
+                parent.set(key, new, index)
+    return tree.sql(dialect="spark")
+
+
+_DATE_PARTS = (
+    exp.Extract,
+    exp.Year,
+    exp.Quarter,
+    exp.Month,
+    exp.Week,
+    exp.Day,
+    exp.DayOfYear,
+    exp.DayOfMonth,
+    exp.Hour,
+    exp.Minute,
+    exp.Second,
+)
+_ARRAY_MAKERS = (exp.ArrayAgg, exp.Array, exp.ArraySort, exp.ArrayDistinct, exp.ArrayConcat, exp.Split)
+_FLOAT_TYPES = (exp.DataType.Type.DOUBLE, exp.DataType.Type.FLOAT)
+_INT_TYPES = (
+    exp.DataType.Type.TINYINT,
+    exp.DataType.Type.SMALLINT,
+    exp.DataType.Type.INT,
+    exp.DataType.Type.BIGINT,
+)
+_RANKINGS = (exp.RowNumber, exp.Rank, exp.DenseRank, exp.Ntile)
+_TEXT_TYPES = (exp.DataType.Type.VARCHAR, exp.DataType.Type.TEXT, exp.DataType.Type.CHAR)
+_ROUND_DIGITS = "moneytrail_round_digits"
+# Veltkamp's splitter for doubles: 2**27 + 1.
+_SPLITTER = 134217729.0
+
+
+def _typed(tree: exp.Expression, schema: dict[str, dict[str, str]]) -> exp.Expression:
+    """The query qualified and annotated with types, or unchanged if sqlglot cannot do it."""
+    from sqlglot.optimizer.annotate_types import annotate_types
+    from sqlglot.optimizer.qualify import qualify
+
+    try:
+        typed = qualify(tree.copy(), schema=schema, dialect=PORTABLE_DIALECT, quote_identifiers=False)
+        return annotate_types(typed, schema=schema, dialect=PORTABLE_DIALECT)
+    except Exception:  # sqlglot cannot resolve every query; the untyped fixes still apply
+        return tree
+
+
+def arrow_sql_type(t: pa.DataType) -> str | None:
+    """The SQL type name sqlglot needs to type a column of Arrow type ``t`` (None if unknown)."""
+    if pa.types.is_string(t) or pa.types.is_large_string(t):
+        return "VARCHAR"
+    if pa.types.is_floating(t):
+        return "DOUBLE" if t.bit_width == 64 else "FLOAT"
+    if pa.types.is_integer(t):
+        return {8: "TINYINT", 16: "SMALLINT", 32: "INT", 64: "BIGINT"}[t.bit_width]
+    if pa.types.is_boolean(t):
+        return "BOOLEAN"
+    if pa.types.is_timestamp(t):
+        return "TIMESTAMP"
+    if pa.types.is_date(t):
+        return "DATE"
+    if pa.types.is_decimal(t):
+        return f"DECIMAL({t.precision}, {t.scale})"
+    return None
+
+
+def _schema_of(arrow_schema: pa.Schema) -> dict[str, str]:
+    return {f.name: sql for f in arrow_schema if (sql := arrow_sql_type(f.type))}
+
+
+def _spark(template: str, **args: exp.Expression) -> exp.Expression:
+    """Parse a Spark SQL template, substituting ``:name`` placeholders with expressions."""
+    tree = sqlglot.parse_one(template, read="spark")
+    return exp.replace_placeholders(tree, **args) if args else tree
+
+
+def _is_floating(node: exp.Expression) -> bool:
+    if isinstance(node, exp.Paren):
+        return _is_floating(node.this)
+    if node.type is not None and node.type.this is not exp.DataType.Type.UNKNOWN:
+        return node.type.this in _FLOAT_TYPES
+    if isinstance(node, exp.Cast):
+        return node.to.this in _FLOAT_TYPES
+    return isinstance(node, exp.Div | exp.Avg) or bool(node.meta.get(_ROUND_DIGITS) is not None)
+
+
+def _double(value: float) -> str:
+    return f"CAST('{value!r}' AS DOUBLE)"
+
+
+def _split(value: float) -> tuple[float, float]:
+    t = value * _SPLITTER
+    hi = t - (t - value)
+    return hi, value - hi
+
+
+def _let(name: str, value: str, body: str) -> str:
+    """Bind ``value`` to lambda variable ``name`` in ``body`` (Spark has no LET; a one-element
+    TRANSFORM evaluates the expression once and keeps the SQL short)."""
+    return f"ELEMENT_AT(TRANSFORM(ARRAY({value}), {name} -> {body}), 1)"
+
+
+def exact_round_sql(digits: int) -> str:
+    """Spark SQL rounding double ``:x`` to ``digits`` places as DuckDB does (exact value, ties away from 0).
+
+    ``p = x * 10^d`` is rounded by the hardware; only when ``p`` lands exactly on a half does the
+    rounding error matter, and Dekker's exact product tells on which side of the half the true
+    ``x * 10^d`` lies.
+    """
+    c = 10.0**digits
+    c_hi, c_lo = _split(c)
+    hi = f"(_mt_v * {_double(_SPLITTER)} - (_mt_v * {_double(_SPLITTER)} - _mt_v))"
+    terms = [f"(_mt_h * {_double(c_hi)} - _mt_p)", f"(_mt_v - _mt_h) * {_double(c_hi)}"]
+    if c_lo:
+        terms[1:1] = [f"_mt_h * {_double(c_lo)}"]
+        terms.append(f"(_mt_v - _mt_h) * {_double(c_lo)}")
+    err = "(" + " + ".join(terms) + ")"
+    up = f"CASE WHEN {err} > 0 OR ({err} = 0 AND _mt_v > 0) THEN 1 ELSE 0 END"
+    body = (
+        f"CASE WHEN _mt_v IS NULL OR ISNAN(_mt_v) OR ABS(_mt_p) >= 1e15 THEN _mt_v "
+        f"WHEN _mt_p - FLOOR(_mt_p) = 0.5 THEN (FLOOR(_mt_p) + {_let('_mt_h', hi, up)}) / {_double(c)} "
+        f"ELSE ROUND(_mt_p) / {_double(c)} END"
+    )
+    return _let("_mt_v", "CAST(:x AS DOUBLE)", _let("_mt_p", f"_mt_v * {_double(c)}", body))
+
+
+def decimal_text_sql(digits: int) -> str:
+    """Spark SQL printing double ``:x`` (already rounded to ``digits``) as DuckDB prints it."""
+    dot = " || '.'" if digits == 0 else ""
+    text = (
+        f"REGEXP_REPLACE(REGEXP_REPLACE(CAST(CAST(_mt_r AS DECIMAL(38, {digits})) AS STRING){dot}, "
+        "'0+$', ''), '[.]$', '.0')"
+    )
+    return _let("_mt_r", ":x", f"CASE WHEN ISNAN(_mt_r) THEN CAST(_mt_r AS STRING) ELSE {text} END")
+
+
+def _round_digits(node: exp.Round) -> int | None:
+    d = node.args.get("decimals")
+    if d is None:
+        return 0
+    if isinstance(d, exp.Literal) and not d.is_string and d.this.isdigit():
+        return int(d.this)
+    return None
+
+
+def _fix_node(node: exp.Expression) -> exp.Expression:
+    if isinstance(node, exp.DayOfWeek):
+        return _spark("CAST(DAYOFWEEK(:x) - 1 AS BIGINT)", x=node.this)
+    if isinstance(node, exp.DayOfWeekIso):
+        return _spark("CAST(WEEKDAY(:x) + 1 AS BIGINT)", x=node.this)
+    if isinstance(node, exp.TimeToUnix):
+        return _spark("CAST(UNIX_MICROS(CAST(:x AS TIMESTAMP_LTZ)) AS DOUBLE) / 1000000", x=node.this)
+    if isinstance(node, _DATE_PARTS):
+        return exp.Cast(this=node, to=exp.DataType.build("BIGINT"))
+    if isinstance(node, exp.ArraySize) or (
+        isinstance(node, exp.Length) and isinstance(node.this, _ARRAY_MAKERS)
+    ):
+        return _spark("CAST(SIZE(:x) AS BIGINT)", x=node.this)
+    if isinstance(node, exp.Window) and isinstance(node.this, _RANKINGS):
+        return exp.Cast(this=node, to=exp.DataType.build("BIGINT"))
+    if isinstance(node, exp.Cast) and node.to.this in _INT_TYPES and _is_floating(node.this):
+        return exp.Cast(this=exp.Anonymous(this="BROUND", expressions=[node.this]), to=node.to)
+    if isinstance(node, exp.Round) and _is_floating(node.this):
+        digits = _round_digits(node)
+        if digits is not None:
+            out = exp.Paren(this=_spark(exact_round_sql(digits), x=node.this))
+            out.meta[_ROUND_DIGITS] = digits
+            return out
+    if (
+        isinstance(node, exp.Cast)
+        and node.to.this in _TEXT_TYPES
+        and node.this.meta.get(_ROUND_DIGITS) is not None
+    ):
+        digits = node.this.meta[_ROUND_DIGITS]
+        return _spark(decimal_text_sql(digits), x=node.this)
+    return node
+
+
+def normalize_arrow(table: pa.Table) -> pa.Table:
+    """Give a Spark result the Arrow types the DuckDB engine gives for the same query.
+
+    Timestamps become microsecond timestamps without a time zone (UTC wall time), large strings
+    and binaries their plain forms. Everything else already matches.
+    """
+    fields = []
+    changed = False
+    for f in table.schema:
+        t = _normal_type(f.type)
+        changed |= t != f.type
+        # DuckDB marks every result column nullable; Spark marks literals and counts not-null.
+        changed |= not f.nullable
+        fields.append(pa.field(f.name, t, True))
+    return table.cast(pa.schema(fields)) if changed else table
+
+
+def _normal_type(t: pa.DataType) -> pa.DataType:
+    if pa.types.is_timestamp(t):
+        return pa.timestamp("us")
+    if pa.types.is_large_string(t):
+        return pa.string()
+    if pa.types.is_large_binary(t):
+        return pa.binary()
+    if pa.types.is_list(t) or pa.types.is_large_list(t):
+        return pa.list_(_normal_type(t.value_type))
+    return t
+
+
+class SparkEngine(Engine):
+    """Runs portable SQL on a Spark session.
+
+    Options: ``master`` (default ``settings.spark_master``, normally ``local[*]``; a cluster URL
+    such as ``spark://host:7077`` also works), ``shuffle_partitions`` (default 4 on a local
+    master, 200 on a cluster), ``driver_memory`` (e.g. ``"4g"``, local only), ``conf`` (a dict of
+    extra Spark settings).
+
+    Several engines in one process share one SparkContext: the first one started owns it and
+    stops it on :meth:`close`; the others get their own session (their own temporary views).
+    """
+
+    name = "spark"
+
+    # -- connection --------------------------------------------------------------------------
+    def _connect(self) -> None:
+        os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+        # PySpark logs every failed query with a full Java stack; the engine re-raises with one
+        # sentence instead, so keep those loggers quiet.
+        for logger in ("SQLQueryContextLogger", "DataFrameQueryContextLogger", "py4j"):
+            logging.getLogger(logger).setLevel(logging.CRITICAL)
+        from pyspark.sql import SparkSession
+
+        if not os.environ.get("JAVA_HOME") and shutil.which("java") is None:
+            raise ConfigError(
+                "The Spark engine needs Java 17 or newer and no 'java' was found on the PATH; "
+                "run `make setup` or install openjdk-17-jre-headless."
+            )
+        self._owns_context = False
+        active = SparkSession.getActiveSession()
+        if active is not None:
+            self.spark = active.newSession()
+        else:
+            self.spark = self._builder(SparkSession).getOrCreate()
+            self._owns_context = True
+            self.spark.sparkContext.setLogLevel("ERROR")
+        for key in _RUNTIME_CONF:
+            self.spark.conf.set(key, self._conf()[key])
+        self._views: set[str] = set()
+        # Column types of the registered tables, so the transpile step can type expressions.
+        self._schemas: dict[str, dict[str, str]] = {}
+
+    @property
+    def master(self) -> str:
+        return self.options.get("master") or get_settings().spark_master
+
+    def _conf(self) -> dict[str, str]:
+        local = self.master.startswith("local")
+        conf = dict(_BASE_CONF)
+        conf["spark.sql.shuffle.partitions"] = str(
+            self.options.get("shuffle_partitions") or (4 if local else 200)
+        )
+        tmp = self.workspace.root.resolve() / ".tmp"
+        conf["spark.local.dir"] = str(tmp / "spark-local")
+        conf["spark.sql.warehouse.dir"] = str(tmp / "spark-warehouse")
+        java_opts = (
+            f"-Duser.timezone=UTC -Djava.io.tmpdir={tmp / 'spark-local'} "
+            f"-Dlog4j2.configurationFile={tmp / 'spark-local' / 'log4j2.properties'}"
+        )
+        conf["spark.driver.extraJavaOptions"] = java_opts
+        if self.options.get("driver_memory"):
+            conf["spark.driver.memory"] = str(self.options["driver_memory"])
+        conf.update({k: str(v) for k, v in (self.options.get("conf") or {}).items()})
+        return conf
+
+    def _builder(self, session_cls):
+        local_dir = self.workspace.root / ".tmp" / "spark-local"
+        local_dir.mkdir(parents=True, exist_ok=True)
+        (local_dir / "log4j2.properties").write_text(_LOG4J, encoding="utf-8")
+        builder = session_cls.builder.master(self.master).appName("moneytrail")
+        for key, value in self._conf().items():
+            builder = builder.config(key, value)
+        return builder
+
+    # -- the engine contract -----------------------------------------------------------------
+    def _register_parquet(self, name: str, path: Path) -> None:
+        p = str(Path(path).resolve())
+        # A table rewritten in place keeps its path; drop Spark's cached listing of the old file.
+        self.spark.catalog.refreshByPath(p)
+        self.spark.read.parquet(p).createOrReplaceTempView(name)
+        self._views.add(name)
+        self._schemas[name] = _schema_of(pq.read_schema(p))
+
+    def _register_arrow(self, name: str, data: pa.Table) -> None:
+        self.spark.createDataFrame(data).createOrReplaceTempView(name)
+        self._views.add(name)
+        self._schemas[name] = _schema_of(data.schema)
+
+    def dataframe(self, sql: str):
+        """The Spark DataFrame for a portable query, with DuckDB-compatible column types."""
+        df = self.spark.sql(to_spark_sql(sql, self._schemas))
+        return _normalize_dataframe(df)
+
+    def _execute(self, sql: str) -> pa.Table:
+        return normalize_arrow(self.dataframe(sql).toArrow())
+
+    def _copy_to_parquet(self, sql: str, path: Path) -> int:
+        out_dir = self.workspace.root / ".tmp" / f"spark-out-{uuid.uuid4().hex}"
+        try:
+            # coalesce (not repartition) keeps an ORDER BY's order: partitions are concatenated.
+            self.dataframe(sql).coalesce(1).write.mode("overwrite").parquet(str(out_dir.resolve()))
+            parts = sorted(out_dir.glob("part-*.parquet"))
+            if len(parts) != 1:
+                raise RuntimeError(f"Spark wrote {len(parts)} Parquet parts to {out_dir}, expected one")
+            shutil.move(str(parts[0]), str(path))
+        finally:
+            shutil.rmtree(out_dir, ignore_errors=True)
+        return pq.ParquetFile(path).metadata.num_rows
+
+    def _unregister(self, name: str) -> None:
+        self.spark.catalog.dropTempView(name)
+        self._views.discard(name)
+        self._schemas.pop(name, None)
+
+    def close(self) -> None:
+        spark = getattr(self, "spark", None)
+        if spark is None:
+            return
+        for view in getattr(self, "_views", ()):
+            spark.catalog.dropTempView(view)
+        if self._owns_context:
+            spark.stop()
+        self.spark = None
+
+
+def _normalize_dataframe(df):
+    """Cast Spark-only types to the ones DuckDB produces (time-zoned timestamps to wall time)."""
+    from pyspark.sql import functions as F
+    from pyspark.sql.types import TimestampType
+
+    if not any(isinstance(f.dataType, TimestampType) for f in df.schema.fields):
+        return df
+    cols = [
+        F.col(f"`{f.name}`").cast("timestamp_ntz").alias(f.name)
+        if isinstance(f.dataType, TimestampType)
+        else F.col(f"`{f.name}`")
+        for f in df.schema.fields
+    ]
+    return df.select(*cols)

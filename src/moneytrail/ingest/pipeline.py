@@ -1,0 +1,423 @@
+"""The ingest run: read, validate, de-duplicate, add placeholders, merge, write, report.
+
+Order of work, chosen so that a file-level problem writes nothing:
+
+1. every input file's header is read and checked (missing file or column: error, nothing written);
+2. every mapping is validated into a staged DuckDB table ``stage_<i>`` (one streaming pass of
+   DuckDB's CSV reader per mapping, materialised once; it spills to the run's temporary folder
+   past the memory limit); an unreadable file fails here, still before any write;
+3. duplicates, placeholders and counts are computed from the staged tables;
+4. the quarantine is written, then (unless ``strict`` found bad rows) the tables, each atomically.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import contextlib
+import re
+import tempfile
+import time
+from collections import defaultdict
+from pathlib import Path
+
+import duckdb
+
+from moneytrail.engine import make_engine
+from moneytrail.errors import InputFileError, StrictModeError
+from moneytrail.ingest import merge
+from moneytrail.ingest.formats import Mapping, get_format
+from moneytrail.ingest.report import IngestReport, QuarantineSample, TableCounts
+from moneytrail.ingest.sources import (
+    Source,
+    line_fix_sql,
+    open_source,
+    rejected_lines_sql,
+    scan_sql,
+    sql_literal,
+)
+from moneytrail.ingest.validate import stage_sql
+from moneytrail.schema import catalog, table
+from moneytrail.settings import get_settings
+from moneytrail.workspace import RunManifest, Workspace, file_sha256
+
+SAMPLE_REASONS = 5
+# DuckDB's memory limit when MONEYTRAIL_MEMORY_LIMIT is not set. The validated rows are held in
+# DuckDB tables until they are written; past this limit they spill to the run's temporary folder,
+# which keeps a 10-million-row ingest under 4 GB of memory.
+MEMORY_LIMIT = "2GB"
+
+
+def ingest(
+    path: str | Path,
+    fmt: str = "auto",
+    workspace: Workspace | str | Path = "workspace",
+    strict: bool = False,
+    progress: bool = True,
+) -> IngestReport:
+    """Ingest the files at ``path`` in format ``fmt`` into ``workspace``; return what happened.
+
+    >>> report = ingest("world/", "canonical", Workspace("ws"))  # doctest: +SKIP
+    >>> report.tables["transactions"].loaded  # doctest: +SKIP
+    """
+    ws = workspace if isinstance(workspace, Workspace) else Workspace(workspace)
+    path = Path(path)
+    t0 = time.perf_counter()
+    with _progress(progress) as prog, tempfile.TemporaryDirectory(prefix="moneytrail-ingest-") as tmp:
+        run = _Run(ws, path, fmt, strict, Path(tmp), prog)
+        try:
+            report = run.execute()
+        finally:
+            run.close()
+    report.duration_s = time.perf_counter() - t0
+    return report
+
+
+@contextlib.contextmanager
+def _progress(enabled: bool):
+    if not enabled:
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        TimeElapsedColumn(),
+        console=Console(stderr=True),
+        transient=True,
+    ) as prog:
+        yield prog
+
+
+class _Run:
+    """One ingest run's state; :meth:`execute` does the work in the order of the module doc."""
+
+    def __init__(self, ws: Workspace, path: Path, fmt: str, strict: bool, tmp: Path, prog):
+        self.ws = ws
+        self.path = path
+        self.fmt = get_format(fmt, path)
+        self.strict = strict
+        self.tmp = tmp
+        self.prog = prog
+        self.task = prog.add_task("ingest", total=None) if prog else None
+        self.manifest = RunManifest(
+            stage="ingest", options={"format": self.fmt.name, "strict": strict, "path": str(path)}
+        )
+        self.report = IngestReport(format=self.fmt.name, path=path, run_id=self.manifest.run_id)
+        self.eng = None
+        self.hasher = cf.ThreadPoolExecutor(max_workers=1)
+
+    def say(self, text: str) -> None:
+        if self.prog is not None:
+            self.prog.update(self.task, description=text)
+
+    def close(self) -> None:
+        self.hasher.shutdown(wait=False, cancel_futures=True)
+        if self.eng is not None:
+            self.eng.close()
+
+    @contextlib.contextmanager
+    def timed(self, label: str):
+        """Add the block's duration to the manifest under ``label``."""
+        t0 = time.perf_counter()
+        try:
+            yield
+        finally:
+            spent = time.perf_counter() - t0
+            self.manifest.durations_s[label] = self.manifest.durations_s.get(label, 0.0) + spent
+
+    # -- the run ---------------------------------------------------------------------------------
+    def execute(self) -> IngestReport:
+        settings = get_settings()
+        sources = self.fmt.sources(self.path)
+        for src in sources:
+            _set_origin(src, self.path)
+        origins = [p for p in dict.fromkeys(s.origin_path for s in sources) if p.is_file()]
+        stats = {p: p.stat() for p in origins}
+        known = _known_hashes(self.ws)
+        hashes: dict[Path, cf.Future] = {}
+        for p, st in stats.items():
+            sha = known.get((str(p), st.st_size, st.st_mtime_ns))
+            if sha is not None:
+                # An earlier ingest hashed this very file (same path, size and modification time).
+                hashes[p] = cf.Future()
+                hashes[p].set_result(sha)
+            else:
+                # Hash on a thread while DuckDB works (hashlib releases the GIL).
+                hashes[p] = self.hasher.submit(file_sha256, p)
+        self.eng = make_engine(
+            "duckdb",
+            self.ws,
+            threads=settings.threads,
+            memory_limit=settings.memory_limit or MEMORY_LIMIT,
+            temp_directory=str(self.tmp),
+        )
+        self.eng.open()
+        self.con = self.eng.con
+        self.con.execute("SET TimeZone = 'UTC'")
+        self.con.execute("SET enable_progress_bar = false")  # progress is ours, on stderr
+        with self.timed("read headers"):
+            for src in sources:
+                self.say(f"reading the header of {src.path.name}")
+                open_source(self.con, src)
+        by_name = {s.name: s for s in sources}
+        mappings = self.fmt.mappings(by_name, self.con)
+        with self.timed("validate"):
+            self._stage_all(mappings, sources)
+        by_table: dict[str, list[int]] = defaultdict(list)
+        for i, m in enumerate(mappings):
+            by_table[m.table].append(i)
+        rejects = self._rejects(sources)
+        with self.timed("duplicates"):
+            dup = {t: self._duplicates(t, idx) for t, idx in by_table.items()}
+        for t in by_table:
+            self.con.execute(f"CREATE OR REPLACE VIEW new_{t} AS {merge.new_rows_sql(table(t), dup[t])}")
+        with self.timed("quarantine"):
+            q_counts = self._write_quarantine(by_table, dup, rejects, sources)
+        counts = self._counts(by_table, q_counts)
+        if self.strict and sum(q_counts.values()):
+            self.manifest.counts = {f"{t}.quarantined": n for t, n in q_counts.items()}
+            self.ws.write_manifest(self.manifest.finish("failed-strict"))
+            first = self.report.samples[0] if self.report.samples else None
+            where = f" (first: {first.source_file} line {first.line}: {first.reason})" if first else ""
+            raise StrictModeError(
+                f"--strict was given and {sum(q_counts.values()):,} row(s) went to the quarantine{where}; "
+                "no table was changed."
+            )
+        self._write_tables(by_table, counts)
+        self.report.tables = {t: c for t, c in counts.items() if table(t).kind != "truth"}
+        self.report.truth = {t: c for t, c in counts.items() if table(t).kind == "truth"}
+        with self.timed("hash inputs"):
+            for p, fut in hashes.items():
+                st = stats[p]
+                self.manifest.inputs.append(
+                    {"path": str(p), "bytes": st.st_size, "mtime_ns": st.st_mtime_ns, "sha256": fut.result()}
+                )
+        for t, c in counts.items():
+            for k, v in c.to_dict().items():
+                self.manifest.counts[f"{t}.{k}"] = v
+            self.manifest.outputs[t] = c.total
+        self.report.manifest_path = self.ws.write_manifest(self.manifest.finish("ok"))
+        return self.report
+
+    # -- staging ---------------------------------------------------------------------------------
+    def _stage(self, i: int, m: Mapping, ordered: bool = False) -> None:
+        self.say(f"validating {m.table} from {m.source.path.name}")
+        sql = stage_sql(table(m.table), m.sql, m.present, m.origin, m.extras, m.checked, m.raw)
+        ordered = ordered or m.ordered
+        # The scan keeps file order; only the line-number fix (an as-of join) needs a sort.
+        sql = f"SELECT *, {i} AS _m FROM ({sql})" + (" ORDER BY _line" if ordered else "")
+        try:
+            # A DuckDB table, not a file: every later step (duplicates, quarantine, labels,
+            # placeholders, the final write) reads it at memory speed, and DuckDB spills it to
+            # the temporary folder when it outgrows the memory limit.
+            self.con.execute(f"CREATE OR REPLACE TEMP TABLE stage_{i} AS {sql}")
+        except duckdb.Error as e:
+            raise InputFileError(
+                f"The input file {_file_in(e, m.source)} cannot be read: {_first_line(e)}"
+            ) from None
+
+    def _stage_all(self, mappings: list[Mapping], sources: list[Source]) -> None:
+        primary = [(i, m) for i, m in enumerate(mappings) if not m.derived]
+        derived = [(i, m) for i, m in enumerate(mappings) if m.derived]
+        for i, m in primary:
+            self._stage(i, m)
+        # Where the reader rejected lines, record numbers are off; fix them and stage again.
+        for src in sources:
+            if src.is_parquet or not self._has_rejects(src):
+                continue
+            self.con.execute(
+                f"CREATE OR REPLACE TABLE {src.rejects_table}_lines AS {rejected_lines_sql(src)}"
+            )
+            self.con.execute(f"CREATE OR REPLACE TABLE {src.rejects_table}_fix AS {line_fix_sql(src)}")
+            self.con.execute(f"CREATE OR REPLACE VIEW {src.relation} AS {scan_sql(src, with_fix=True)}")
+            for i, m in primary:
+                if src.relation in m.sql:
+                    self._stage(i, m, ordered=True)
+        self._stage_views(primary)
+        for i, m in derived:
+            self._stage(i, m)
+        self._stage_views(derived)
+
+    def _stage_views(self, staged: list[tuple[int, Mapping]]) -> None:
+        for t in dict.fromkeys(m.table for _, m in staged):
+            union = " UNION ALL BY NAME ".join(f"SELECT * FROM stage_{i}" for i, m in staged if m.table == t)
+            self.con.execute(f"CREATE OR REPLACE VIEW stage_{t} AS {union}")
+
+    def _has_rejects(self, src: Source) -> bool:
+        try:
+            return bool(self.con.execute(f"SELECT count(*) FROM {src.rejects_table}").fetchone()[0])
+        except duckdb.CatalogException:
+            return False
+
+    def _rejects(self, sources: list[Source]) -> dict[str, list[str]]:
+        """Per table, relations of the reader's rejected lines (``_file, line, raw, reason``)."""
+        out: dict[str, list[str]] = defaultdict(list)
+        for src in sources:
+            if src.is_parquet or not self._has_rejects(src):
+                continue
+            rel = f"{src.rejects_table}_q"
+            self.con.execute(
+                f"CREATE OR REPLACE VIEW {rel} AS SELECT {sql_literal(str(src.path))} AS _file, line, raw, reason "
+                f"FROM {src.rejects_table}_lines"
+            )
+            out[src.table].append(rel)
+        return out
+
+    def _duplicates(self, t: str, idx: list[int]) -> bool:
+        tab = table(t)
+        if not tab.key:
+            return False
+        self.con.execute(f"CREATE OR REPLACE TEMP TABLE duph_{t} AS {merge.duplicate_hashes_sql(tab)}")
+        if not self.con.execute(f"SELECT count(*) FROM duph_{t}").fetchone()[0]:
+            return False
+        self.con.execute(f"CREATE OR REPLACE TABLE dup_{t} AS {merge.duplicates_sql(tab, f'duph_{t}')}")
+        return bool(self.con.execute(f"SELECT count(*) FROM dup_{t}").fetchone()[0])
+
+    # -- quarantine ------------------------------------------------------------------------------
+    def _write_quarantine(self, by_table, dup, rejects, sources) -> dict[str, int]:
+        out = {}
+        for t in by_table:
+            tab = table(t)
+            self.con.execute(
+                f"CREATE OR REPLACE TABLE q_new AS {merge.quarantine_sql(tab, self.report.run_id, rejects.get(t, []), dup[t])}"
+            )
+            n = self.con.execute("SELECT count(*) FROM q_new").fetchone()[0]
+            out[t] = n
+            if not n:
+                continue
+            for row in self.con.execute(
+                f"SELECT table_name, source_file, line, reason FROM q_new ORDER BY source_file, line LIMIT {SAMPLE_REASONS}"
+            ).fetchall():
+                if len(self.report.samples) < SAMPLE_REASONS:
+                    self.report.samples.append(QuarantineSample(*row))
+            existing = None
+            if self.ws.has(t, "quarantine"):
+                existing = f"read_parquet({sql_literal(str(self.ws.path(t, 'quarantine')))})"
+            files = list(dict.fromkeys(str(s.origin_path) for s in sources))
+            self.say(f"writing the quarantine of {t}")
+            self.eng.write_table(t, merge.quarantine_merge_sql(existing, files), area="quarantine")
+        return out
+
+    # -- counts and writes -----------------------------------------------------------------------
+    def _counts(self, by_table, q_counts) -> dict[str, TableCounts]:
+        counts = {}
+        for t in by_table:
+            staged = self.con.execute(f"SELECT count(*) FROM stage_{t}").fetchone()[0]
+            loaded = self.con.execute(f"SELECT count(*) FROM new_{t}").fetchone()[0]
+            rejected = q_counts[t] - (staged - loaded)
+            c = TableCounts(read=staged + rejected, loaded=loaded, quarantined=q_counts[t])
+            assert c.read == c.loaded + c.quarantined
+            counts[t] = c
+        return counts
+
+    def _existing(self, t: str, area: str) -> tuple[str | None, list[str]]:
+        if not self.ws.has(t, area):
+            return None, []
+        p = sql_literal(str(self.ws.path(t, area)))
+        self.con.execute(
+            f"CREATE OR REPLACE VIEW old_{t} AS SELECT * FROM read_parquet({p}, file_row_number = true)"
+        )
+        cols = [r[0] for r in self.con.execute(f"DESCRIBE old_{t}").fetchall() if r[0] != "file_row_number"]
+        return f"old_{t}", cols
+
+    def _write_tables(self, by_table, counts: dict[str, TableCounts]) -> None:
+        # Placeholders: ids referenced by loaded rows but described by no row.
+        loaded = [t for t in by_table if table(t).kind == "input"]
+        targets = _placeholder_targets(loaded)
+        ph: dict[str, int] = {}
+        for target, refs in targets:
+            tab = table(target)
+            if target not in by_table:
+                self.con.execute(f"CREATE OR REPLACE VIEW new_{target} AS SELECT * FROM ({_empty_sql(tab)})")
+            existing, _ = self._existing(target, "tables")
+            holders = ["new_parties"] if "parties" in by_table else []
+            if self.ws.has("parties"):
+                holders.append(f"read_parquet({sql_literal(str(self.ws.path('parties')))})")
+            with self.timed("placeholders"):
+                self.con.execute(
+                    f"CREATE OR REPLACE TABLE ph_{target} AS {merge.placeholder_sql(tab, refs, existing, holders)}"
+                )
+            ph[target] = self.con.execute(f"SELECT count(*) FROM ph_{target}").fetchone()[0]
+            if target not in counts:
+                if not ph[target]:
+                    continue
+                counts[target] = TableCounts()
+                by_table.setdefault(target, [])
+            counts[target].placeholders = ph[target]
+        for t in by_table:
+            tab = table(t)
+            area = "truth" if tab.kind == "truth" else "tables"
+            if not counts[t].loaded and not ph.get(t):
+                counts[t].total = self.ws.row_count(t, area) if self.ws.has(t, area) else 0
+                continue
+            existing, ecols = self._existing(t, area)
+            self.say(f"writing {t}")
+            with self.timed(f"write {t}"):
+                counts[t].total = self.eng.write_table(
+                    t,
+                    merge.merged_sql(tab, existing, ecols, bool(ph.get(t))),
+                    area=area,
+                    label=f"table '{t}'",
+                )
+
+
+def _known_hashes(ws: Workspace) -> dict[tuple[str, int, int], str]:
+    """sha256 of inputs earlier ingests recorded, by (path, bytes, modification time in ns)."""
+    out = {}
+    for m in ws.manifests("ingest"):
+        for entry in m.get("inputs", []):
+            if {"path", "bytes", "mtime_ns", "sha256"} <= entry.keys():
+                out[(entry["path"], entry["bytes"], entry["mtime_ns"])] = entry["sha256"]
+    return out
+
+
+def _set_origin(src: Source, given: Path) -> None:
+    """Give ``src`` the user's file as origin when the format read a file of its own making.
+
+    A format that converts its input first (to a temporary Parquet file) returns sources outside
+    the path the user gave; their rows, hashes and quarantine belong to the user's file.
+    """
+    if src.origin is not None:
+        return
+    root, here = given.resolve(), src.path.resolve()
+    if here != root and root not in here.parents:
+        # As given (not resolved): the format names its rows' ``_file`` the same way.
+        src.origin = given
+
+
+def _placeholder_targets(loaded: list[str]) -> list[tuple[str, list[tuple[str, str]]]]:
+    """(target table, [(new-rows relation, column)]) for every declared ref, parties last."""
+    refs: dict[str, list[tuple[str, str]]] = defaultdict(list)
+    for t in loaded:
+        for col in table(t).columns:
+            if not col.ref:
+                continue
+            target, _, tcol = col.ref.partition(".")
+            tab = catalog().get(target)
+            if tab is None or tab.key != tcol or not _placeholder_possible(tab):
+                continue
+            refs[target].append((f"new_{t}", col.name))
+    order = sorted(refs, key=lambda name: name == "parties")
+    return [(t, refs[t]) for t in order]
+
+
+def _placeholder_possible(tab) -> bool:
+    fillable = {tab.key, "source", "source_id", *merge.PLACEHOLDER_DEFAULTS.get(tab.name, {})}
+    return set(tab.required) <= fillable
+
+
+def _empty_sql(tab) -> str:
+    cols = ", ".join(f'CAST(NULL AS {c.sql_type}) AS "{c.name}"' for c in tab.columns)
+    return f"SELECT {cols}, CAST(0 AS BIGINT) AS _m, CAST(0 AS BIGINT) AS _line WHERE false"
+
+
+def _file_in(e: BaseException, default: Source) -> str:
+    m = re.search(r"file\s*[=:]\s*(\S+)", str(e))
+    return m.group(1) if m else str(default.path)
+
+
+def _first_line(e: BaseException) -> str:
+    text = str(e).strip() or type(e).__name__
+    return text.splitlines()[0]

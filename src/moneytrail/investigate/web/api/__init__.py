@@ -1,0 +1,1 @@
+"""The workbench's JSON API: one router per resource under ``api/routes``."""

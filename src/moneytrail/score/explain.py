@@ -1,0 +1,127 @@
+"""Readable explanations: top feature contributions, indicators, evidence and lead narratives."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+
+# Short names of the indicators in TYPOLOGIES.md, for sentences a person reads.
+INDICATOR_NAMES = {
+    "C1": "$20-bill buy-ins",
+    "C2": "third-party cash delivery",
+    "C3": "VIP cash advances repaid abroad",
+    "C4": "buy-in with little play",
+    "C5": "refining small bills",
+    "C6": "proxy players",
+    "C7": "buy-ins split under C$10,000",
+    "C8": "third-party winnings cheques",
+    "C9": "bank drafts by low-income buyers",
+    "C10": "online-gambling round trips",
+    "U1": "cash hub",
+    "U2": "pass-through business",
+    "U3": "mirror swap",
+    "U4": "student or homemaker accounts with high volume",
+    "U5": "cash pay-down and bulk purchases",
+    "R1": "nominee buyer",
+    "R2": "third-party or trust deposit",
+    "R3": "property without income",
+    "R4": "private lender cluster",
+    "R5": "rapid resale",
+    "R6": "cash luxury cars",
+    "T1": "suspicious parcels",
+    "T2": "fan-in abroad",
+    "T3": "chemical vendor counterparties",
+    "T4": "mis-declared cargo",
+    "T5": "pill-press imports",
+    "S1": "cash just under C$10,000",
+    "S2": "transfers at or just under C$10,000",
+    "S3": "large casino disbursements",
+    "S4": "many MSBs in a short time",
+    "G1": "fan-in",
+    "G2": "fan-out",
+    "G3": "scatter-gather",
+    "G4": "cycle",
+    "G5": "layering chain",
+    "G6": "bipartite layers",
+    "G7": "shared identifiers",
+    "G8": "lender-property cluster",
+}
+
+FEATURE_NAMES = {
+    "cp_single_pair_share": "counterparties that also deal in one-off transfers",
+    "single_pair_share": "one-off transfers",
+    "single_pair_week_max": "burst of one-off transfers in a week",
+    "passthrough_day_share": "days where money passes straight through",
+    "passthrough_ratio": "money out close to money in",
+    "max_week_cp_out": "many payees in one week",
+    "max_week_cp_in": "many payers in one week",
+    "foreign_currency_share": "payments in foreign currencies",
+    "below_threshold_share": "amounts just under C$10,000",
+    "hit_score": "detector hits",
+    "seed_proximity": "close to accounts with detector hits",
+    "community_hit_share": "community with detector hits",
+}
+
+
+def describe_indicators(ids: str | None) -> str:
+    """'G1;S1' -> 'G1 (fan-in), S1 (cash just under C$10,000)'."""
+    if not ids:
+        return ""
+    parts = [i for i in str(ids).split(";") if i]
+    return ", ".join(f"{i} ({INDICATOR_NAMES[i]})" if i in INDICATOR_NAMES else i for i in parts)
+
+
+def top_contributions(contrib: pd.DataFrame, k: int = 5) -> list[list[tuple[str, float]]]:
+    """Per row, the ``k`` features that pushed the score up most (name, value), largest first."""
+    cols = [c for c in contrib.columns if c != "bias"]
+    if not cols:
+        return [[] for _ in range(len(contrib))]
+    vals = contrib[cols].to_numpy(float)
+    order = np.argsort(-vals, axis=1, kind="stable")[:, :k]
+    out = []
+    for r in range(len(vals)):
+        out.append([(cols[j], round(float(vals[r, j]), 4)) for j in order[r] if vals[r, j] > 0])
+    return out
+
+
+def contributions_json(top: list[tuple[str, float]]) -> str:
+    return json.dumps({name: value for name, value in top})
+
+
+def account_reason(
+    score: float, top: list[tuple[str, float]], typologies: str | None, lead_id: str | None
+) -> str:
+    """One line: the indicators, the strongest features and the lead the account belongs to."""
+    bits = []
+    if typologies:
+        bits.append(f"indicators {describe_indicators(typologies)}")
+    if top:
+        names = [FEATURE_NAMES.get(n, n.replace("_", " ")) for n, _ in top[:3]]
+        bits.append("signals: " + "; ".join(names))
+    if lead_id:
+        bits.append(f"part of lead {lead_id}")
+    if not bits:
+        return "no suspicious activity found"
+    return f"score {score:.3f}: " + ", ".join(bits)
+
+
+def lead_narrative(lead: dict) -> str:
+    """A paragraph built from a lead's evidence."""
+    n_acc = len(lead["accounts"])
+    n_par = len(lead["parties"])
+    first = pd.Timestamp(lead["first_ts"]).strftime("%Y-%m-%d") if lead.get("first_ts") is not None else "?"
+    last = pd.Timestamp(lead["last_ts"]).strftime("%Y-%m-%d") if lead.get("last_ts") is not None else "?"
+    s = (
+        f"Lead {lead['lead_id']} links {n_acc} account{'s' if n_acc != 1 else ''} held by {n_par} "
+        f"part{'ies' if n_par != 1 else 'y'}. Between {first} and {last} they moved "
+        f"{lead['total_value']:,.0f} in {lead['n_txns']:,} transaction{'s' if lead['n_txns'] != 1 else ''}"
+        f"{' among themselves' if n_acc > 1 else ''}."
+    )
+    if lead.get("typologies"):
+        s += f" Detectors found {describe_indicators(lead['typologies'])}."
+    if lead.get("signals"):
+        s += " The strongest signals were " + ", ".join(lead["signals"]) + "."
+    s += f" The most suspicious account is {lead['top_account']} (score {lead['top_score']:.3f})."
+    return s

@@ -1,0 +1,268 @@
+"""Per-account tabular features, as portable SQL over the canonical ``transactions`` table.
+
+Every function here builds SQL and returns it; the engine runs it. The features describe laundering
+behaviour rather than any one generator's quirks: flows in and out, counterparties, amount
+regularity, timing and bursts (fan-in/out within a day or a week), pass-through of money, and the
+neighbourhood (how busy the counterparties are). Labels are never read here.
+"""
+
+from __future__ import annotations
+
+# The 13 per-account flow features of the reference floor (counts, sums, means, standard
+# deviations, maxima and distinct counterparties in and out, plus the out/in ratio).
+FLOW_FEATURES = [
+    "n_out",
+    "n_in",
+    "sum_out",
+    "sum_in",
+    "mean_out",
+    "mean_in",
+    "std_out",
+    "std_in",
+    "max_out",
+    "max_in",
+    "cp_out",
+    "cp_in",
+    "out_in_ratio",
+]
+
+BEHAVIOUR_FEATURES = [
+    "active_days",
+    "span_days",
+    "txn_per_active_day",
+    "max_day_n_in",
+    "max_day_n_out",
+    "max_week_cp_in",
+    "max_week_cp_out",
+    "week_cp_in_share",
+    "week_cp_out_share",
+    "passthrough_ratio",
+    "passthrough_day_share",
+    "cv_amount_in",
+    "cv_amount_out",
+    "round_share",
+    "below_threshold_share",
+    "reciprocal_cp",
+    "gap_cv",
+    "min_gap_hours",
+    "cash_share",
+    "cross_border_share",
+    "foreign_currency_share",
+    "cp_in_mean_degree",
+    "cp_out_mean_degree",
+    "cp_in_low_degree_share",
+    "cp_out_low_degree_share",
+    "single_pair_share",
+    "single_pair_n",
+    "single_pair_week_max",
+    "cp_single_pair_share",
+]
+
+TABULAR_FEATURES = FLOW_FEATURES + BEHAVIOUR_FEATURES
+
+# The reporting threshold (LCTR/EFTR) below which structured amounts cluster (S1, S2).
+THRESHOLD_CAD = 10_000.0
+
+
+def legs_sql(transactions: str = "transactions", accounts: str = "accounts") -> str:
+    """Each transaction seen from both ends: one row per (account, counterparty, direction).
+
+    ``foreign`` marks a currency other than the account's own; ``xborder`` a counterparty account
+    in another country (from the transaction's countries, else the accounts' countries).
+    """
+    amt = "COALESCE(t.amount_cad, t.amount)"
+
+    def side(me: str, other: str, d: str, my_c: str, other_c: str) -> str:
+        return (
+            f"SELECT t.{me} AS account_id, t.{other} AS cp, '{d}' AS dir, {amt} AS amt, t.ts, t.channel, "
+            f"CASE WHEN COALESCE(t.{my_c}, a.country) <> COALESCE(t.{other_c}, b.country) THEN 1 ELSE 0 END AS xborder, "
+            "CASE WHEN a.currency IS NOT NULL AND t.currency <> a.currency THEN 1 ELSE 0 END AS foreign_ccy "
+            f"FROM {transactions} t LEFT JOIN {accounts} a ON a.account_id = t.{me} "
+            f"LEFT JOIN {accounts} b ON b.account_id = t.{other}"
+        )
+
+    return (
+        side("src_account_id", "dst_account_id", "out", "country_src", "country_dst")
+        + " UNION ALL "
+        + side("dst_account_id", "src_account_id", "in", "country_dst", "country_src")
+    )
+
+
+def flow_features_sql(legs: str = "legs") -> str:
+    """The 13 flow features plus amount shape, per account, from the legs relation ``legs``."""
+    o = "CASE WHEN dir = 'out' THEN amt END"
+    i = "CASE WHEN dir = 'in' THEN amt END"
+    t = THRESHOLD_CAD
+    return f"""
+SELECT account_id,
+  COUNT({o}) AS n_out, COUNT({i}) AS n_in,
+  COALESCE(SUM({o}), 0) AS sum_out, COALESCE(SUM({i}), 0) AS sum_in,
+  COALESCE(AVG({o}), 0) AS mean_out, COALESCE(AVG({i}), 0) AS mean_in,
+  COALESCE(STDDEV_POP({o}), 0) AS std_out, COALESCE(STDDEV_POP({i}), 0) AS std_in,
+  COALESCE(MAX({o}), 0) AS max_out, COALESCE(MAX({i}), 0) AS max_in,
+  COUNT(DISTINCT CASE WHEN dir = 'out' THEN cp END) AS cp_out,
+  COUNT(DISTINCT CASE WHEN dir = 'in' THEN cp END) AS cp_in,
+  AVG(CASE WHEN amt = ROUND(amt / 100) * 100 THEN 1.0 ELSE 0.0 END) AS round_share,
+  AVG(CASE WHEN amt >= {0.8 * t} AND amt < {t} THEN 1.0 ELSE 0.0 END) AS below_threshold_share,
+  AVG(CASE WHEN channel = 'cash' THEN 1.0 ELSE 0.0 END) AS cash_share,
+  AVG(CAST(xborder AS DOUBLE)) AS cross_border_share,
+  AVG(CAST(foreign_ccy AS DOUBLE)) AS foreign_currency_share,
+  COUNT(DISTINCT CAST(ts AS DATE)) AS active_days,
+  (EXTRACT(EPOCH FROM MAX(ts)) - EXTRACT(EPOCH FROM MIN(ts))) / 86400.0 AS span_days
+FROM {legs}
+GROUP BY account_id"""
+
+
+def window_features_sql(legs: str = "legs") -> str:
+    """Bursts: the busiest day and week per direction, and days where money passes straight through."""
+    return f"""
+WITH daily AS (
+  SELECT account_id, CAST(ts AS DATE) AS d,
+    SUM(CASE WHEN dir = 'in' THEN 1 ELSE 0 END) AS n_in,
+    SUM(CASE WHEN dir = 'out' THEN 1 ELSE 0 END) AS n_out,
+    SUM(CASE WHEN dir = 'in' THEN amt ELSE 0 END) AS v_in,
+    SUM(CASE WHEN dir = 'out' THEN amt ELSE 0 END) AS v_out
+  FROM {legs} GROUP BY account_id, CAST(ts AS DATE)
+), weekly AS (
+  SELECT account_id, FLOOR(EXTRACT(EPOCH FROM ts) / 604800) AS w,
+    COUNT(DISTINCT CASE WHEN dir = 'in' THEN cp END) AS cp_in,
+    COUNT(DISTINCT CASE WHEN dir = 'out' THEN cp END) AS cp_out
+  FROM {legs} GROUP BY account_id, FLOOR(EXTRACT(EPOCH FROM ts) / 604800)
+), d AS (
+  SELECT account_id, MAX(n_in) AS max_day_n_in, MAX(n_out) AS max_day_n_out,
+    AVG(CASE WHEN v_in > 0 AND v_out > 0
+             AND ABS(v_in - v_out) <= 0.2 * GREATEST(v_in, v_out) THEN 1.0 ELSE 0.0 END)
+      AS passthrough_day_share
+  FROM daily GROUP BY account_id
+), wk AS (
+  SELECT account_id, MAX(cp_in) AS max_week_cp_in, MAX(cp_out) AS max_week_cp_out
+  FROM weekly GROUP BY account_id
+)
+SELECT d.account_id, max_day_n_in, max_day_n_out, passthrough_day_share, max_week_cp_in, max_week_cp_out
+FROM d JOIN wk ON wk.account_id = d.account_id"""
+
+
+def timing_features_sql(legs: str = "legs") -> str:
+    """Regularity of timing: coefficient of variation and minimum of the gaps between transactions."""
+    return f"""
+WITH g AS (
+  SELECT account_id,
+    EXTRACT(EPOCH FROM ts) - LAG(EXTRACT(EPOCH FROM ts)) OVER (PARTITION BY account_id ORDER BY ts) AS gap
+  FROM {legs}
+)
+SELECT account_id,
+  CASE WHEN AVG(gap) > 0 THEN STDDEV_POP(gap) / AVG(gap) ELSE 0 END AS gap_cv,
+  COALESCE(MIN(gap), 0) / 3600.0 AS min_gap_hours
+FROM g WHERE gap IS NOT NULL GROUP BY account_id"""
+
+
+def neighbourhood_features_sql(legs: str = "legs") -> str:
+    """How busy an account's counterparties are, and how many of them are reciprocal."""
+    return f"""
+WITH pairs AS (
+  SELECT DISTINCT account_id, cp, dir FROM {legs}
+), deg AS (
+  SELECT account_id, COUNT(DISTINCT cp) AS degree FROM pairs GROUP BY account_id
+), recip AS (
+  SELECT a.account_id, COUNT(*) AS reciprocal_cp
+  FROM pairs a JOIN pairs b ON a.account_id = b.account_id AND a.cp = b.cp AND a.dir = 'out' AND b.dir = 'in'
+  GROUP BY a.account_id
+), nb AS (
+  SELECT p.account_id,
+    AVG(CASE WHEN p.dir = 'in' THEN deg.degree END) AS cp_in_mean_degree,
+    AVG(CASE WHEN p.dir = 'out' THEN deg.degree END) AS cp_out_mean_degree,
+    AVG(CASE WHEN p.dir = 'in' THEN CASE WHEN deg.degree <= 2 THEN 1.0 ELSE 0.0 END END) AS cp_in_low_degree_share,
+    AVG(CASE WHEN p.dir = 'out' THEN CASE WHEN deg.degree <= 2 THEN 1.0 ELSE 0.0 END END) AS cp_out_low_degree_share
+  FROM pairs p JOIN deg ON deg.account_id = p.cp
+  GROUP BY p.account_id
+)
+SELECT nb.account_id, COALESCE(recip.reciprocal_cp, 0) AS reciprocal_cp,
+  cp_in_mean_degree, cp_out_mean_degree, cp_in_low_degree_share, cp_out_low_degree_share
+FROM nb LEFT JOIN recip ON recip.account_id = nb.account_id"""
+
+
+def pair_features_sql(legs: str = "legs") -> str:
+    """One-off relations: money moved once between a pair, unlike the repeated flows of ordinary life.
+
+    Also the busiest week of one-off transfers (a scheme moves money along new edges in a burst) and
+    how one-off the counterparties' own relations are (schemes are chains of such accounts).
+    """
+    return f"""
+WITH pc AS (
+  SELECT account_id, cp, COUNT(*) AS n, MIN(ts) AS first_ts FROM {legs} GROUP BY account_id, cp
+), acc AS (
+  SELECT account_id, SUM(CASE WHEN n = 1 THEN 1.0 ELSE 0.0 END) / SUM(n) AS single_pair_share,
+    SUM(CASE WHEN n = 1 THEN 1 ELSE 0 END) AS single_pair_n
+  FROM pc GROUP BY account_id
+), wk AS (
+  SELECT account_id, MAX(k) AS single_pair_week_max FROM (
+    SELECT account_id, FLOOR(EXTRACT(EPOCH FROM first_ts) / 604800) AS w, COUNT(*) AS k
+    FROM pc WHERE n = 1 GROUP BY account_id, FLOOR(EXTRACT(EPOCH FROM first_ts) / 604800)
+  ) AS x GROUP BY account_id
+), nb AS (
+  SELECT pc.account_id, AVG(acc.single_pair_share) AS cp_single_pair_share
+  FROM pc JOIN acc ON acc.account_id = pc.cp WHERE pc.n = 1 GROUP BY pc.account_id
+)
+SELECT acc.account_id, single_pair_share, single_pair_n,
+  COALESCE(single_pair_week_max, 0) AS single_pair_week_max,
+  COALESCE(cp_single_pair_share, 0) AS cp_single_pair_share
+FROM acc LEFT JOIN wk ON wk.account_id = acc.account_id LEFT JOIN nb ON nb.account_id = acc.account_id"""
+
+
+def account_tabular_features_sql(transactions: str = "transactions", accounts: str = "accounts") -> str:
+    """All tabular features for every account (zeros for accounts without transactions)."""
+    z = "COALESCE"
+    return f"""
+WITH legs AS ({legs_sql(transactions, accounts)}),
+flow AS ({flow_features_sql("legs")}),
+win AS ({window_features_sql("legs")}),
+tim AS ({timing_features_sql("legs")}),
+nbh AS ({neighbourhood_features_sql("legs")}),
+pair AS ({pair_features_sql("legs")})
+SELECT a.account_id,
+  {z}(n_out, 0) AS n_out, {z}(n_in, 0) AS n_in,
+  {z}(sum_out, 0) AS sum_out, {z}(sum_in, 0) AS sum_in,
+  {z}(mean_out, 0) AS mean_out, {z}(mean_in, 0) AS mean_in,
+  {z}(std_out, 0) AS std_out, {z}(std_in, 0) AS std_in,
+  {z}(max_out, 0) AS max_out, {z}(max_in, 0) AS max_in,
+  {z}(cp_out, 0) AS cp_out, {z}(cp_in, 0) AS cp_in,
+  CASE WHEN {z}(sum_in, 0) > 0 THEN sum_out / sum_in ELSE {z}(sum_out, 0) END AS out_in_ratio,
+  {z}(active_days, 0) AS active_days, {z}(span_days, 0) AS span_days,
+  CASE WHEN active_days > 0 THEN (n_in + n_out) * 1.0 / active_days ELSE 0 END AS txn_per_active_day,
+  {z}(max_day_n_in, 0) AS max_day_n_in, {z}(max_day_n_out, 0) AS max_day_n_out,
+  {z}(max_week_cp_in, 0) AS max_week_cp_in, {z}(max_week_cp_out, 0) AS max_week_cp_out,
+  CASE WHEN cp_in > 0 THEN max_week_cp_in * 1.0 / cp_in ELSE 0 END AS week_cp_in_share,
+  CASE WHEN cp_out > 0 THEN max_week_cp_out * 1.0 / cp_out ELSE 0 END AS week_cp_out_share,
+  CASE WHEN GREATEST(sum_in, sum_out) > 0 THEN LEAST(sum_in, sum_out) / GREATEST(sum_in, sum_out)
+       ELSE 0 END AS passthrough_ratio,
+  {z}(passthrough_day_share, 0) AS passthrough_day_share,
+  CASE WHEN mean_in > 0 THEN std_in / mean_in ELSE 0 END AS cv_amount_in,
+  CASE WHEN mean_out > 0 THEN std_out / mean_out ELSE 0 END AS cv_amount_out,
+  {z}(round_share, 0) AS round_share, {z}(below_threshold_share, 0) AS below_threshold_share,
+  {z}(reciprocal_cp, 0) AS reciprocal_cp,
+  {z}(gap_cv, 0) AS gap_cv, {z}(min_gap_hours, 0) AS min_gap_hours,
+  {z}(cash_share, 0) AS cash_share, {z}(cross_border_share, 0) AS cross_border_share,
+  {z}(foreign_currency_share, 0) AS foreign_currency_share,
+  {z}(cp_in_mean_degree, 0) AS cp_in_mean_degree, {z}(cp_out_mean_degree, 0) AS cp_out_mean_degree,
+  {z}(cp_in_low_degree_share, 0) AS cp_in_low_degree_share,
+  {z}(cp_out_low_degree_share, 0) AS cp_out_low_degree_share,
+  {z}(single_pair_share, 0) AS single_pair_share, {z}(single_pair_n, 0) AS single_pair_n,
+  {z}(single_pair_week_max, 0) AS single_pair_week_max,
+  {z}(cp_single_pair_share, 0) AS cp_single_pair_share
+FROM {accounts} a
+LEFT JOIN flow ON flow.account_id = a.account_id
+LEFT JOIN win ON win.account_id = a.account_id
+LEFT JOIN tim ON tim.account_id = a.account_id
+LEFT JOIN nbh ON nbh.account_id = a.account_id
+LEFT JOIN pair ON pair.account_id = a.account_id
+ORDER BY a.account_id"""
+
+
+def edges_sql(transactions: str = "transactions") -> str:
+    """The money-flow graph as an aggregated directed edge list (count and value per pair)."""
+    return (
+        "SELECT src_account_id AS src, dst_account_id AS dst, COUNT(*) AS n, "
+        f"SUM(COALESCE(amount_cad, amount)) AS value FROM {transactions} "
+        "WHERE src_account_id <> dst_account_id GROUP BY src_account_id, dst_account_id "
+        "ORDER BY src, dst"
+    )

@@ -1,0 +1,138 @@
+"""Train the account and transaction models on a workspace's truth, with group cross-validation.
+
+Labels: an account is positive when it sent or received a laundering transaction in
+``truth/transaction_labels``; a transaction is positive when labelled laundering. Analysts'
+dispositions will refine them: when the workspace has a ``case_dispositions`` table (account_id,
+disposition in confirmed | dismissed), confirmed accounts become positive and dismissed ones
+negative (the hook is :func:`account_labels`). Features never use labels.
+
+Validation splits by group (the account's community in the money graph), never by random
+transaction, so a scheme is never half in training and half in validation.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+from sklearn.metrics import average_precision_score
+from sklearn.model_selection import GroupKFold
+
+from moneytrail.engine import Engine, make_engine
+from moneytrail.errors import WorkspaceError
+from moneytrail.score.evaluate import positive_accounts_sql
+from moneytrail.score.featurize import FEATURES, compute_account_features
+from moneytrail.score.model import RiskModel, save_models
+from moneytrail.score.txn_features import ENDPOINT_FEATURES, TXN_FEATURES, txn_features_sql
+from moneytrail.workspace import RunManifest, Workspace
+
+
+def account_labels(engine: Engine, account_ids: pd.Series) -> np.ndarray:
+    """0/1 label per account from truth, overridden by case dispositions when they exist."""
+    if not engine.has_table("truth_transaction_labels"):
+        raise WorkspaceError(
+            "The workspace has no truth/transaction_labels; training needs a labelled source "
+            "(simulator truth or ingested labels)."
+        )
+    pos = set(engine.query(positive_accounts_sql(), label="positive accounts").to_pandas()["account_id"])
+    y = account_ids.isin(pos).to_numpy().astype(int)
+    if engine.has_table("case_dispositions"):
+        d = engine.query(
+            "SELECT account_id, disposition FROM case_dispositions ORDER BY account_id",
+            label="case dispositions",
+        ).to_pandas()
+        verdict = dict(zip(d["account_id"], d["disposition"], strict=True))
+        for i, a in enumerate(account_ids):
+            if verdict.get(a) == "confirmed":
+                y[i] = 1
+            elif verdict.get(a) == "dismissed":
+                y[i] = 0
+    return y
+
+
+def group_oof(
+    model: RiskModel, X: pd.DataFrame, y: np.ndarray, groups: np.ndarray, folds: int = 5
+) -> np.ndarray:
+    """Out-of-fold probabilities with folds split by group."""
+    oof = np.zeros(len(y))
+    k = min(folds, len(np.unique(groups)))
+    if k < 2:
+        return oof
+    for tr, te in GroupKFold(n_splits=k).split(X, y, groups):
+        if len(np.unique(y[tr])) < 2:
+            continue
+        m = RiskModel(**model.get_params()).fit(X.iloc[tr], y[tr])
+        oof[te] = m.predict_proba(X.iloc[te])[:, 1]
+    return oof
+
+
+# Legitimate transactions kept for training the transaction model (a seeded sample): enough to
+# learn what is ordinary, while training time stays bounded on large worlds.
+MAX_TXN_NEGATIVES = 50_000
+
+
+def train_models(
+    workspace: Workspace,
+    out: str | Path,
+    folds: int = 5,
+    seed: int = 0,
+    transactions: bool = True,
+    n_estimators: int = 400,
+) -> dict:
+    """Fit the models on ``workspace``'s truth, save them to ``out``, and return the CV figures."""
+    manifest = RunManifest(stage="train", options={"out": str(out), "folds": folds, "seed": seed})
+    with make_engine("duckdb", workspace, include_truth=True) as eng:
+        feats = compute_account_features(eng, seed=seed, write=False)
+        X = feats[FEATURES]
+        y = account_labels(eng, feats["account_id"])
+        groups = feats["community_id"].to_numpy()
+        base = RiskModel(n_estimators=n_estimators, random_state=seed)
+        oof = group_oof(base, X, y, groups, folds)
+        report: dict = {
+            "accounts": int(len(y)),
+            "positives": int(y.sum()),
+            "cv_account_average_precision": float(average_precision_score(y, oof))
+            if 0 < y.sum() < len(y)
+            else None,
+        }
+        account_model = RiskModel(n_estimators=n_estimators, random_state=seed).fit(X, y)
+        models = {"account": account_model}
+        if transactions:
+            eng.register_arrow("account_features", pa.Table.from_pandas(feats, preserve_index=False))
+            tf = eng.query(txn_features_sql(), label="transaction features").to_pandas()
+            ends = eng.query(
+                "SELECT t.txn_id, t.src_account_id, t.dst_account_id, COALESCE(l.is_laundering, false) AS y "
+                "FROM transactions t LEFT JOIN truth_transaction_labels l ON l.txn_id = t.txn_id ORDER BY t.txn_id",
+                label="transaction labels",
+            ).to_pandas()
+            tf = tf.merge(ends, on="txn_id", how="left")
+            # Endpoint scores come from out-of-fold predictions so the transaction model learns
+            # from account scores as noisy as the ones it will see on new data.
+            oof_of = dict(zip(feats["account_id"], oof, strict=True))
+            tf["src_account_score"] = tf["src_account_id"].map(oof_of).fillna(0.0)
+            tf["dst_account_score"] = tf["dst_account_id"].map(oof_of).fillna(0.0)
+            rng = np.random.default_rng(seed)
+            neg = np.flatnonzero(~tf["y"].to_numpy(bool))
+            if len(neg) > MAX_TXN_NEGATIVES:
+                drop = np.setdiff1d(neg, rng.choice(neg, MAX_TXN_NEGATIVES, replace=False))
+                tf = tf.drop(index=tf.index[drop]).reset_index(drop=True)
+            yt = tf["y"].astype(int).to_numpy()
+            comm = dict(zip(feats["account_id"], feats["community_id"], strict=True))
+            tgroups = tf["src_account_id"].map(comm).fillna(-1).to_numpy()
+            Xt = tf[TXN_FEATURES + ENDPOINT_FEATURES]
+            if 0 < yt.sum() < len(yt):
+                toof = group_oof(
+                    RiskModel(n_estimators=n_estimators, random_state=seed), Xt, yt, tgroups, folds
+                )
+                report["transactions"] = int(len(yt))
+                report["transaction_positives"] = int(yt.sum())
+                report["cv_transaction_average_precision"] = float(average_precision_score(yt, toof))
+                models["transaction"] = RiskModel(n_estimators=n_estimators, random_state=seed).fit(Xt, yt)
+    meta = {"trained_on": str(workspace.root.name), "cv": report, "features": FEATURES}
+    save_models(out, models, metadata=meta)
+    manifest.outputs = {"model": 1}
+    manifest.counts = {k: v for k, v in report.items() if isinstance(v, int)}
+    workspace.ensure().write_manifest(manifest.finish())
+    return report

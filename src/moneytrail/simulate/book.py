@@ -1,0 +1,298 @@
+"""The book of a world: the rows of every table except the bulk legitimate transactions.
+
+Parties, accounts, casino sessions, properties, transfers, shipments and links are few enough to
+be kept as Python column lists. Criminal and special legitimate transactions are kept the same
+way; the bulk legitimate transactions are generated per chunk as numpy arrays
+(:mod:`moneytrail.simulate.legit_bulk`) and merged with these at write time.
+
+Every row carries its truth beside it (role, network, indicators, stage), so the truth tables are
+written from the same rows as the data and can never drift from them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+US_PER_DAY = 86_400_000_000
+US_PER_HOUR = 3_600_000_000
+
+CHANNELS = (
+    "cash",
+    "wire",
+    "eft",
+    "etransfer",
+    "cheque",
+    "bank_draft",
+    "casino_buy_in",
+    "casino_cash_out",
+    "crypto",
+    "mortgage",
+    "other",
+)
+CHANNEL = {c: i for i, c in enumerate(CHANNELS)}
+STAGES = ("legitimate", "supply", "placement", "layering", "integration")
+STAGE = {s: i for i, s in enumerate(STAGES)}
+
+
+class Vocab:
+    """A growing list of strings with stable small-integer codes (code 0 is the empty value)."""
+
+    def __init__(self, first: tuple[str, ...] = ()):
+        self.items: list[str | None] = [None, *first]
+        self.index: dict[str, int] = {s: i + 1 for i, s in enumerate(first)}
+
+    def code(self, s: str | None) -> int:
+        if not s:
+            return 0
+        c = self.index.get(s)
+        if c is None:
+            c = len(self.items)
+            self.items.append(s)
+            self.index[s] = c
+        return c
+
+
+@dataclass
+class Rows:
+    """Column lists of one table."""
+
+    cols: dict[str, list] = field(default_factory=dict)
+
+    def add(self, **values) -> int:
+        n = len(next(iter(self.cols.values()))) if self.cols else 0
+        if not self.cols:
+            self.cols = {k: [] for k in values}
+        for k, v in values.items():
+            self.cols[k].append(v)
+        return n
+
+    def __len__(self) -> int:
+        return len(next(iter(self.cols.values()))) if self.cols else 0
+
+
+@dataclass
+class Book:
+    """All non-bulk rows of a world plus the vocabularies shared with the bulk generator."""
+
+    parties: Rows = field(default_factory=Rows)
+    accounts: Rows = field(default_factory=Rows)
+    sessions: Rows = field(default_factory=Rows)
+    properties: Rows = field(default_factory=Rows)
+    transfers: Rows = field(default_factory=Rows)
+    shipments: Rows = field(default_factory=Rows)
+    links: Rows = field(default_factory=Rows)
+    entity_labels: Rows = field(default_factory=Rows)
+    networks: Rows = field(default_factory=Rows)
+    # transactions, as growing numpy-friendly lists
+    txns: dict[str, list] = field(
+        default_factory=lambda: {
+            k: []
+            for k in (
+                "ts",
+                "src",
+                "dst",
+                "amount",
+                "currency",
+                "amount_cad",
+                "channel",
+                "denom",
+                "csrc",
+                "cdst",
+                "memo",
+                "source",
+                "laundering",
+                "indicators",
+                "network",
+                "stage",
+                "typology",
+                "ref",
+            )
+        }
+    )
+    memos: Vocab = field(default_factory=Vocab)
+    currencies: Vocab = field(default_factory=lambda: Vocab(("CAD", "CNY", "USD", "HKD")))
+    countries: Vocab = field(default_factory=lambda: Vocab(("CA", "CN", "HK", "US", "SG", "KR", "MO")))
+    sources: Vocab = field(default_factory=lambda: Vocab(("bank", "casino", "msb", "land_title", "customs")))
+    indicators: Vocab = field(default_factory=Vocab)
+    network_ids: Vocab = field(default_factory=Vocab)
+    typologies: Vocab = field(default_factory=Vocab)
+    # account index -> country code, so transactions know both sides' countries
+    account_country: list[str] = field(default_factory=list)
+    _next_ref: int = 0
+
+    # -- entities ---------------------------------------------------------------------------
+    def party(
+        self,
+        *,
+        kind: str,
+        name: str | None,
+        source: str,
+        person_id: str,
+        role: str = "legitimate",
+        network: str | None = None,
+        variant: str = "exact",
+        name_native: str | None = None,
+        birth_date: int | None = None,
+        nationality: str | None = None,
+        occupation: str | None = None,
+        declared_income: float | None = None,
+        address: str | None = None,
+        phone: str | None = None,
+        email: str | None = None,
+        document_number: str | None = None,
+        country: str | None = "CA",
+    ) -> int:
+        """Add a party record and its identity truth; returns its index (id ``P%08d``)."""
+        return self.parties.add(
+            kind=kind,
+            name=name,
+            name_native=name_native,
+            birth_date=birth_date,
+            nationality=nationality,
+            occupation=occupation,
+            declared_income=declared_income,
+            address=address,
+            phone=phone,
+            email=email,
+            document_number=document_number,
+            country=country,
+            source=source,
+            person_id=person_id,
+            role=role,
+            network=network,
+            variant=variant,
+        )
+
+    def account(
+        self,
+        *,
+        holder: int | None,
+        institution: str,
+        itype: str,
+        source: str,
+        opened_at: int,
+        country: str = "CA",
+        currency: str = "CAD",
+        role: str = "legitimate",
+        network: str | None = None,
+        typology: str | None = None,
+        is_external: bool = False,
+    ) -> int:
+        """Add an account and its truth; returns its index (id ``A%08d``)."""
+        self.account_country.append(country)
+        return self.accounts.add(
+            holder=holder,
+            institution=institution,
+            itype=itype,
+            country=country,
+            currency=currency,
+            opened_at=opened_at,
+            is_external=is_external,
+            source=source,
+            role=role,
+            network=network,
+            typology=typology,
+        )
+
+    # -- transactions -----------------------------------------------------------------------
+    def txn(
+        self,
+        ts: int,
+        src: int,
+        dst: int,
+        amount_cad: float,
+        channel: str,
+        *,
+        currency: str = "CAD",
+        rate: float = 1.0,
+        denom: int = 0,
+        memo: str | None = None,
+        source: str = "bank",
+        network: str | None = None,
+        indicators: str | list[str] | None = None,
+        stage: str = "legitimate",
+        typology: str | None = None,
+    ) -> int:
+        """Add one transaction given its CAD value; returns a reference for later look-ups.
+
+        Foreign legs (``currency`` other than CAD) get ``amount = amount_cad / rate`` rounded to
+        the cent, and ``amount_cad`` recomputed from the rounded amount so the two always agree.
+        """
+        amount_cad = round(float(amount_cad), 2)
+        amount = amount_cad if currency == "CAD" else round(amount_cad / rate, 2)
+        if currency != "CAD":
+            amount_cad = round(amount * rate, 2)
+        if isinstance(indicators, list):
+            indicators = ";".join(sorted(set(indicators), key=_indicator_key))
+        t = self.txns
+        t["ts"].append(int(ts))
+        t["src"].append(src)
+        t["dst"].append(dst)
+        t["amount"].append(amount)
+        t["currency"].append(self.currencies.code(currency))
+        t["amount_cad"].append(amount_cad)
+        t["channel"].append(CHANNEL[channel])
+        t["denom"].append(denom)
+        t["csrc"].append(self.countries.code(self.account_country[src]))
+        t["cdst"].append(self.countries.code(self.account_country[dst]))
+        t["memo"].append(self.memos.code(memo))
+        t["source"].append(self.sources.code(source))
+        t["laundering"].append(network is not None)
+        t["indicators"].append(self.indicators.code(indicators))
+        t["network"].append(self.network_ids.code(network))
+        t["stage"].append(STAGE[stage])
+        t["typology"].append(self.typologies.code(typology))
+        ref = self._next_ref
+        t["ref"].append(ref)
+        self._next_ref += 1
+        return ref
+
+    def label(
+        self, kind: str, entity_id: str, indicators: list[str], network: str | None, stage: str
+    ) -> None:
+        """Truth for a non-transaction record that carries indicators."""
+        self.entity_labels.add(
+            entity_kind=kind,
+            entity_id=entity_id,
+            indicator_ids=";".join(sorted(set(indicators), key=_indicator_key)),
+            network_id=network,
+            stage=stage,
+        )
+
+    def txn_arrays(self) -> dict[str, np.ndarray]:
+        """The book's transactions as numpy arrays (one per column)."""
+        dtypes = {
+            "ts": np.int64,
+            "src": np.int64,
+            "dst": np.int64,
+            "amount": np.float64,
+            "currency": np.int16,
+            "amount_cad": np.float64,
+            "channel": np.int8,
+            "denom": np.int32,
+            "csrc": np.int16,
+            "cdst": np.int16,
+            "memo": np.int32,
+            "source": np.int16,
+            "laundering": np.bool_,
+            "indicators": np.int32,
+            "network": np.int32,
+            "stage": np.int8,
+            "typology": np.int32,
+            "ref": np.int64,
+        }
+        return {k: np.asarray(v, dtype=dtypes[k]) for k, v in self.txns.items()}
+
+
+def _indicator_key(ind: str) -> tuple[str, int]:
+    return (ind[0], int(ind[1:]) if ind[1:].isdigit() else 0)
+
+
+def pid(i: int) -> str:
+    return f"P{i:08d}"
+
+
+def aid(i: int) -> str:
+    return f"A{i:08d}"

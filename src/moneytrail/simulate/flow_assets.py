@@ -1,0 +1,395 @@
+"""Integration channels of a network's flows: cars (R6), nominee purchases and flips (R1, R2, R5),
+the buying spree (R3), the private-lender cluster (R4, G8) and trade payments (T3).
+
+A mixin of :class:`moneytrail.simulate.channels.Flows`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from moneytrail.simulate.book import US_PER_DAY, US_PER_HOUR
+from moneytrail.simulate.identity import record
+from moneytrail.simulate.legit_world import add_property
+from moneytrail.simulate.network import Member
+
+
+class AssetFlows:
+    """Channels that turn cash into property, vehicles and trade payments."""
+
+    def _cars(self, t: int) -> None:
+        """Luxury cars bought with cash-funded bank drafts, for export (R6)."""
+        while self.pool["cars"] >= 60_000:
+            amt = self._spend("cars", round(self._u(60_000, min(250_000, self.pool["cars"])), -2))
+            nom = self._pick(self.net.nominees)
+            tt = self._t(t, 9, 12)
+            if not self._ok(tt + 3 * US_PER_DAY):
+                self.pool["cars"] += amt
+                return
+            self.tx(
+                tt,
+                self.net.stash,
+                nom.bank,
+                amt,
+                "cash",
+                denom=20,
+                memo="deposit",
+                stage="placement",
+                typ="car_funding",
+            )
+            dealer = self._pick(self.inst.car_dealers)
+            ts = self._t(tt, 20, 40)
+            self.tx(
+                ts,
+                nom.bank,
+                dealer,
+                amt,
+                "bank_draft",
+                memo="vehicle purchase",
+                stage="integration",
+                ind=["R6"],
+                typ="car_purchase",
+            )
+            prop = add_property(self.b, self.pf, amt, "vehicle")
+            seller = self.b.accounts.cols["holder"][dealer]
+            tid = self.b.transfers.add(
+                property=prop,
+                ts=ts,
+                buyer=nom.parties["land_title"],
+                seller=seller,
+                price=amt,
+                mortgage=0.0,
+                lender=None,
+                lender_kind="none",
+                cash=amt,
+                deposit_payer=None,
+                via_trust=False,
+                ref=None,
+            )
+            self.b.label("property_transfer", f"X{tid:08d}", ["R6"], self.nid, "integration")
+            t = tt + US_PER_DAY
+
+    def _real_estate(self, t: int) -> None:
+        """Nominee purchases paid in cash through a lawyer's trust account (R1, R2), some flipped
+        within months at a higher price (R5); in-window charges of the lender cluster are funded here."""
+        re_cfg = self.cfg.get("real_estate", {})
+        self._fund_cluster(t)
+        while self.pool["real_estate"] >= float(re_cfg.get("min_price", 400_000)):
+            price = round(
+                min(
+                    self.pool["real_estate"],
+                    self._u(re_cfg.get("min_price", 400_000), re_cfg.get("max_price", 1_800_000)),
+                ),
+                -3,
+            )
+            tt = self._t(t, 9, 12)
+            if not self._ok(tt + 5 * US_PER_DAY):
+                return
+            self._spend("real_estate", price)
+            nom = self._pick(self.net.nominees)
+            self._buy(tt, nom, price, ["R1", "R2"])
+            # the first purchase of a network is always resold quickly, so every world shows R5
+            if not self.flipped or self.rng.random() < float(re_cfg.get("flip_p", 0.2)):
+                self.flipped = self._flip(tt, nom, price) or self.flipped
+            t = tt + US_PER_DAY
+
+    def _flip(self, tt: int, nom: Member, price: float) -> bool:
+        """Resold within months to an outside buyer at a much higher price (R5)."""
+        room = (self.end - tt) // US_PER_DAY - 2
+        delay = min(int(self._u(20, 110)), room)
+        if delay < 10:
+            return False
+        ts = tt + delay * US_PER_DAY
+
+        resale = round(price * self._u(1.25, 1.45), -3)
+        buyer = self.pf.person(chinese=0.5, occupation="employee", income=float(self._u(60_000, 150_000)))
+        bb = record(self.b, self.pf.rng, buyer, "bank")
+        ba = self.b.account(
+            holder=bb,
+            institution="Lions Gate Bank",
+            itype="bank",
+            source="bank",
+            opened_at=self.t0 - 2000 * US_PER_DAY,
+            role="home_buyer",
+        )
+        bl = record(self.b, self.pf.rng, buyer, "land_title")
+        trust = self._pick(self.inst.lawyer_trusts)
+        self.tx(
+            ts - US_PER_DAY,
+            ba,
+            trust,
+            resale,
+            "wire",
+            memo="purchase",
+            stage="integration",
+            ind=["R5"],
+            typ="flip",
+        )
+        self.tx(
+            ts,
+            trust,
+            nom.bank,
+            resale,
+            "wire",
+            memo="sale proceeds",
+            stage="integration",
+            ind=["R5"],
+            typ="flip",
+        )
+        prop = self.b.transfers.cols["property"][-1]
+        tid = self.b.transfers.add(
+            property=prop,
+            ts=ts,
+            buyer=bl,
+            seller=nom.parties["land_title"],
+            price=resale,
+            mortgage=round(resale * 0.7, -3),
+            lender=self.inst.banks[0],
+            lender_kind="bank",
+            cash=0.0,
+            deposit_payer=None,
+            via_trust=True,
+            ref=None,
+        )
+        self.b.label("property_transfer", f"X{tid:08d}", ["R5"], self.nid, "integration")
+        return True
+
+    def _fund(self, t: int, nom: Member, amt: float) -> None:
+        left, tt = amt, t
+        while left > 0.5:
+            x = round(min(left, self._u(50_000, 250_000)), 2)
+            self.tx(
+                tt,
+                self.net.stash,
+                nom.bank,
+                x,
+                "cash",
+                denom=20,
+                memo="deposit",
+                stage="placement",
+                typ="property_funding",
+            )
+            left = round(left - x, 2)
+            tt = self._t(tt, 0.5, 3)
+
+    def _buy(self, tt: int, nom: Member, price: float, inds: list[str], kind: str = "townhouse") -> int:
+        self._fund(tt, nom, price)
+        trust = self._pick(self.inst.lawyer_trusts)
+        ts = tt + 2 * US_PER_DAY
+        self.tx(
+            ts - US_PER_DAY,
+            nom.bank,
+            trust,
+            price,
+            "bank_draft",
+            memo="purchase",
+            stage="integration",
+            ind=inds,
+            typ="property_purchase",
+        )
+        seller_p = self.pf.person(chinese=0.4)
+
+        sb = record(self.b, self.pf.rng, seller_p, "bank")
+        sa = self.b.account(
+            holder=sb,
+            institution="Pacific Coast Bank",
+            itype="bank",
+            source="bank",
+            opened_at=self.t0 - 3000 * US_PER_DAY,
+            role="home_seller",
+        )
+        sl = record(self.b, self.pf.rng, seller_p, "land_title")
+        self.tx(
+            ts,
+            trust,
+            sa,
+            price,
+            "wire",
+            memo="sale proceeds",
+            stage="integration",
+            ind=inds,
+            typ="property_purchase",
+        )
+        prop = add_property(self.b, self.pf, price, kind)
+        boss_lt = self.net.bosses[0].parties["bank"]  # the deposit comes from a relative abroad (R2)
+        tid = self.b.transfers.add(
+            property=prop,
+            ts=ts,
+            buyer=nom.parties["land_title"],
+            seller=sl,
+            price=price,
+            mortgage=0.0,
+            lender=None,
+            lender_kind="none",
+            cash=price,
+            deposit_payer=boss_lt,
+            via_trust=True,
+            ref=None,
+        )
+        self.b.label("property_transfer", f"X{tid:08d}", inds, self.nid, "integration")
+        return tid
+
+    # -- the lender cluster and the buying spree (land-title history plus in-window funding) ---------
+    def _history(self) -> None:
+        re_cfg = self.cfg.get("real_estate", {})
+        self.cluster_todo: list[tuple[int, int, float, int]] = []
+        n_props = int(re_cfg.get("cluster_properties", 0))
+        if n_props and self.net.lenders:
+            span = int(re_cfg.get("cluster_span_days", 1095))
+            total = float(re_cfg.get("cluster_total_cad", 10_000_000))
+            w = self.rng.lognormal(0, 0.3, n_props)
+            amounts = np.round(w / w.sum() * total, -2)
+            amounts[-1] = round(total - amounts[:-1].sum(), 2)
+            days = np.sort(self.rng.integers(-span + self.days, self.days, n_props))
+            for k in range(n_props):
+                lender = self.net.lenders[k % len(self.net.lenders)]
+                self.cluster_todo.append((int(days[k]), k, float(amounts[k]), self.net.lenders.index(lender)))
+            self.cluster_todo.sort()
+            self._cluster_i = 0
+        spree = int(re_cfg.get("spree_properties", 0))
+        if spree and self.net.nominees:
+            total = float(re_cfg.get("spree_total_cad", 4_100_000))
+            span = int(re_cfg.get("spree_span_days", 700))
+            w = self.rng.lognormal(0, 0.2, spree)
+            prices = np.round(w / w.sum() * total, -2)
+            prices[-1] = round(total - prices[:-1].sum(), 2)
+            days = np.sort(self.rng.integers(-span + self.days, self.days, spree))
+            nom = self.net.nominees[0]
+            for k in range(spree):
+                ts = self.t0 + int(days[k]) * US_PER_DAY + 11 * US_PER_HOUR
+                prop = add_property(self.b, self.pf, float(prices[k]), "row_house")
+                tid = self.b.transfers.add(
+                    property=prop,
+                    ts=ts,
+                    buyer=nom.parties["land_title"],
+                    seller=None,
+                    price=float(prices[k]),
+                    mortgage=0.0,
+                    lender=None,
+                    lender_kind="none",
+                    cash=float(prices[k]),
+                    deposit_payer=None,
+                    via_trust=True,
+                    ref=None,
+                )
+                self.b.label("property_transfer", f"X{tid:08d}", ["R3"], self.nid, "integration")
+
+    def _fund_cluster(self, t: int, flush: bool = False) -> None:
+        """Charges of the private-lender cluster: before the window they are land-title history;
+        inside it, each is funded by cash deposited to the lender and advanced as a mortgage (R4, G8)."""
+        while getattr(self, "cluster_todo", None) and self._cluster_i < len(self.cluster_todo):
+            day, k, amount, li = self.cluster_todo[self._cluster_i]
+            ts = self.t0 + day * US_PER_DAY + 11 * US_PER_HOUR
+            if day >= 0 and ts > t + 30 * US_PER_DAY:
+                return
+            lender = self.net.lenders[li]
+            price = round(amount / self._u(0.5, 0.75), -3)
+            borrower_p = self.pf.person(
+                chinese=0.7, occupation="employee", income=float(self._u(40_000, 90_000))
+            )
+            from moneytrail.simulate.identity import record
+
+            bl = record(self.b, self.pf.rng, borrower_p, "land_title", role="borrower", network=self.nid)
+            prop = add_property(self.b, self.pf, price, "detached")
+            funded = day >= 0 and self.pool["real_estate"] >= amount and self._ok(ts + US_PER_DAY)
+            if day >= 0 and not funded and not flush:
+                return  # wait for the cash
+            if funded:
+                self._spend("real_estate", amount)
+                tt = max(t, ts - 3 * US_PER_DAY)
+                left = amount
+                while left > 0.5:
+                    x = round(min(left, self._u(60_000, 200_000)), 2)
+                    self.tx(
+                        tt,
+                        self.net.stash,
+                        lender.bank,
+                        x,
+                        "cash",
+                        denom=20,
+                        memo="deposit",
+                        stage="placement",
+                        ind=["R4"],
+                        typ="lender_funding",
+                    )
+                    left = round(left - x, 2)
+                    tt = self._t(tt, 0.5, 4)
+                ts = max(ts, tt + US_PER_HOUR)
+                trust = self._pick(self.inst.lawyer_trusts)
+                self.tx(
+                    ts,
+                    lender.bank,
+                    trust,
+                    amount,
+                    "mortgage",
+                    memo="private mortgage advance",
+                    stage="integration",
+                    ind=["R4", "G8"],
+                    typ="private_mortgage",
+                )
+            tid = self.b.transfers.add(
+                property=prop,
+                ts=ts,
+                buyer=bl,
+                seller=None,
+                price=price,
+                mortgage=amount,
+                lender=lender.parties["land_title"],
+                lender_kind="private",
+                cash=0.0,
+                deposit_payer=None,
+                via_trust=True,
+                ref=None,
+            )
+            self.b.label("property_transfer", f"X{tid:08d}", ["R4", "G8"], self.nid, "integration")
+            self._cluster_i += 1
+
+    # -- trade -----------------------------------------------------------------------------------
+    def _trade(self, t: int) -> None:
+        """Profit sent back as 'invoice' payments through the shell importer and its Hong Kong front (T3)."""
+        while self.pool["trade"] >= 5_000:
+            amt = self._spend("trade", min(self.pool["trade"], round(self._u(20_000, 120_000), -2)))
+            shell, hk = self.net.shells[0], self.net.shells[1]
+            t1 = self._t(t, 8, 14)
+            if not self._ok(t1 + 4 * US_PER_DAY):
+                self.pool["trade"] += amt
+                return
+            self.tx(
+                t1,
+                self.net.stash,
+                shell.bank,
+                amt,
+                "cash",
+                denom=20,
+                memo="sales deposit",
+                stage="placement",
+                typ="shell_deposit",
+            )
+            t2 = self._t(t1, 20, 30)
+            self.tx(
+                t2,
+                shell.bank,
+                hk.bank,
+                amt,
+                "wire",
+                currency="USD",
+                rate=self.rate_usd,
+                memo="invoice payment",
+                stage="layering",
+                ind=["T3", "S2"],
+                typ="trade_payment",
+            )
+            self.tx(
+                self._t(t2, 4, 30),
+                hk.bank,
+                self._pick(self.net.bosses).cny,
+                amt,
+                "wire",
+                currency="CNY",
+                rate=self.rate_cny,
+                memo="goods",
+                stage="layering",
+                ind=["T3"],
+                typ="trade_payment",
+            )
+            t = t1 + US_PER_DAY

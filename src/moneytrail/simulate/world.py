@@ -1,0 +1,415 @@
+"""Build and write a whole world: the legitimate population, the laundering networks, the truth.
+
+>>> from moneytrail.simulate import simulate
+>>> summary = simulate("tiny", seed=7, out="world")  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import nullcontext
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+
+from moneytrail import __version__
+from moneytrail.errors import ConfigError
+from moneytrail.fx import cad_rate
+from moneytrail.simulate import writer as W
+from moneytrail.simulate.book import US_PER_DAY, Book
+from moneytrail.simulate.channels import Flows
+from moneytrail.simulate.columns import ids, nullable_ids, strings, timestamps
+from moneytrail.simulate.identity import FastRandom, PersonFactory
+from moneytrail.simulate.interventions import Interventions
+from moneytrail.simulate.legit_bulk import BUYIN_FORMS, SESSION_FORMS, BulkGenerator
+from moneytrail.simulate.legit_world import build_institutions, build_special_legit
+from moneytrail.simulate.network import NetworkBuilder
+from moneytrail.simulate.params import apply_overrides, load_preset, validate
+from moneytrail.simulate.population import PopulationBuild, person_count
+
+TABLES = (
+    "parties",
+    "accounts",
+    "transactions",
+    "casino_sessions",
+    "properties",
+    "property_transfers",
+    "shipments",
+    "links",
+)
+
+
+def resolve_params(
+    preset: str, *, scale: float | None = None, days: int | None = None, overrides: list[str] | None = None
+) -> dict:
+    """The parameters of ``preset`` with the command-line options applied and checked."""
+    params = apply_overrides(load_preset(preset), overrides or [])
+    if scale is not None:
+        params["scale"] = scale
+    if days is not None:
+        params["days"] = days
+    params.setdefault("scale", 1.0)
+    validate(params)
+    return params
+
+
+def _rows_per_day(p: dict, scale: float) -> float:
+    lg = p["legit"]
+    h = lg["households"] * scale
+    return (
+        h
+        * (
+            lg["bill_rate"]
+            + lg["etransfer_rate"]
+            + lg["atm_rate"]
+            + 1 / lg["salary_period_days"]
+            + 2 * lg["remit_rate"] * lg["share_chinese"]
+        )
+        + lg["businesses"]
+        * scale
+        * (lg["cash_business_share"] * lg["cash_deposit_rate"] + lg["supplier_rate"])
+        + 2
+        * scale
+        * (lg["recreational_gamblers"] * lg["recreational_rate"] + lg["vip_gamblers"] * lg["vip_rate"])
+    )
+
+
+def simulate(
+    preset: str | dict,
+    seed: int,
+    out: str | Path,
+    *,
+    scale: float | None = None,
+    days: int | None = None,
+    overrides: list[str] | None = None,
+    progress: bool = False,
+    parallel: bool = True,
+) -> dict:
+    """Generate a world and write it to ``out``; returns the summary also stored in world.json.
+
+    ``parallel`` builds the population in a second process while the networks are built; the
+    files are byte-identical either way.
+    """
+    if seed is None or not isinstance(seed, int) or seed < 0:
+        raise ConfigError(f"The option '--seed' must be a non-negative whole number. Got {seed!r} instead.")
+    params = (
+        preset
+        if isinstance(preset, dict)
+        else resolve_params(preset, scale=scale, days=days, overrides=overrides)
+    )
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    scale = float(params.get("scale", 1.0))
+    n_days = int(params["days"])
+    start = (
+        params["start"]
+        if isinstance(params["start"], dt.date)
+        else dt.date.fromisoformat(str(params["start"]))
+    )
+    t0 = (start - dt.date(1970, 1, 1)).days * US_PER_DAY
+    legit = dict(params["legit"])
+    # foreign legs use the project's fixed reference rates, so amount_cad agrees with ingest
+    legit["cny_rate"] = cad_rate("CNY")
+    legit["usd_rate"] = cad_rate("USD")
+    legit["casino_weights"] = params["casino_weights"]
+    iv = Interventions(params["interventions"])
+    legit.update(iv.legit_params(t0))
+    seeds = np.random.SeedSequence(seed).spawn(4)
+    rng_pop, rng_net, rng_bulk_seed = (
+        np.random.default_rng(seeds[0]),
+        np.random.default_rng(seeds[1]),
+        seeds[2],
+    )
+
+    book = Book()
+    pf = PersonFactory(FastRandom(rng_pop))
+    inst = build_institutions(book, pf, legit, t0)
+    # the population is built beside the networks (own stream, own block of person ids)
+    population = PopulationBuild(book, inst, legit, scale, t0, seeds[3], pf.count, parallel=parallel)
+    try:
+        pf.count += person_count(legit, scale)
+        build_special_legit(book, pf, inst, legit, scale, t0, n_days, rng_pop)
+        nb = NetworkBuilder(book, pf, rng_net, t0)
+        net_params = {**legit, "casinos": params["casinos"]}
+        networks = []
+        product_kg = {}
+        for nid, cfg in params["networks"].items():
+            net = nb.build(nid, cfg, scale if cfg.get("scale_members", True) else 1.0)
+            flows = Flows(book, net, inst, net_params, iv, rng_net, t0, n_days, scale, pf)
+            flows.run()
+            networks.append(net)
+            product_kg[nid] = round(flows.product_kg, 3)
+    except BaseException:
+        population.cancel()
+        raise
+    pop = population.join(book)
+
+    counts = _write(book, pop, legit, params, out, t0, n_days, scale, rng_bulk_seed, progress)
+    summary = {
+        "preset": params.get("preset"),
+        "seed": seed,
+        "moneytrail_version": __version__,
+        "start": str(start),
+        "days": n_days,
+        "scale": scale,
+        "counts": counts,
+        "networks": [n.nid for n in networks],
+        # product shipped per network: the one quantity no table carries (weights include cover cargo)
+        "product_kg": product_kg,
+        "parameters": params,
+    }
+    (out / "world.json").write_text(
+        json.dumps(summary, indent=2, sort_keys=True, default=str) + "\n", encoding="utf-8"
+    )
+    return summary
+
+
+def _book_sessions(book: Book) -> dict[str, np.ndarray]:
+    c = book.sessions.cols
+    n = len(book.sessions)
+    if n == 0:
+        return {}
+    return {
+        "party": np.asarray(c["party"], np.int64),
+        "casino_name": np.asarray(c["casino"], dtype=object),
+        "start": np.asarray(c["start"], np.int64),
+        "end": np.asarray(c["end"], np.int64),
+        "buy_in": np.asarray(c["buy_in"], np.float64),
+        "buy_in_form": np.asarray([BUYIN_FORMS.index(f) for f in c["buy_in_form"]], np.int64),
+        "wagered": np.asarray(c["wagered"], np.float64),
+        "cash_out": np.asarray(c["cash_out"], np.float64),
+        "cash_out_form": np.asarray([SESSION_FORMS.index(f) for f in c["cash_out_form"]], np.int64),
+        "share_small": np.asarray([np.nan if s is None else s for s in c["share_small"]], np.float64),
+        "payee": np.asarray([-1 if p is None else p for p in c["payee"]], np.int64),
+        "delivered_by": np.asarray([-1 if p is None else p for p in c["delivered_by"]], np.int64),
+        "indicators": np.asarray(c["indicators"], dtype=object),
+        "network": np.asarray(c["network"], dtype=object),
+    }
+
+
+def _write(
+    book: Book,
+    pop,
+    legit: dict,
+    params: dict,
+    out: Path,
+    t0: int,
+    n_days: int,
+    scale: float,
+    seed_seq,
+    progress: bool,
+) -> dict:
+    casinos = list(params["casinos"])
+    counts: dict[str, int] = {}
+    gen = BulkGenerator(
+        pop,
+        legit,
+        book,
+        t0,
+        (dt.date(1970, 1, 1) + dt.timedelta(days=t0 // US_PER_DAY)).timetuple().tm_yday - 1,
+        (t0 // US_PER_DAY + 3) % 7,
+    )
+    chunk_days = max(
+        1, min(31, int(params.get("chunk_rows", 1_500_000) / max(1.0, _rows_per_day(params, scale))))
+    )
+    bt = book.txn_arrays()
+    order = np.argsort(bt["ts"], kind="stable")
+    bt = {k: v[order] for k, v in bt.items()}
+    bs = _book_sessions(book)
+    if bs:
+        o = np.argsort(bs["start"], kind="stable")
+        bs = {k: v[o] for k, v in bs.items()}
+    # vocabularies used by the bulk generator must exist before the first chunk is decoded
+    account_ids = ids("A", np.arange(len(book.accounts)), 8)
+    tw = W.TableWriter(out, "transactions")
+    lw = W.TableWriter(out, "transaction_labels", "truth")
+    sw = W.TableWriter(out, "casino_sessions")
+    session_labels: list[tuple[str, str, str]] = []
+    next_txn, next_sess = 0, 0
+    # one thread per file: each writer still sees its chunks in order (we wait before the next)
+    pool = ThreadPoolExecutor(max_workers=2)
+    pending: list = []
+    chunks = list(range(0, n_days, chunk_days))
+    bar = _progress(progress)
+    with bar if bar is not None else nullcontext():
+        task = bar.add_task("simulating", total=len(chunks)) if bar is not None else None
+        for k, d0 in enumerate(chunks):
+            dn = min(chunk_days, n_days - d0)
+            rng = np.random.default_rng(
+                np.random.SeedSequence(seed_seq.entropy, spawn_key=(*seed_seq.spawn_key, k))
+            )
+            txns, sess = gen.chunk(rng, d0, dn)
+            lo, hi = t0 + d0 * US_PER_DAY, t0 + (d0 + dn) * US_PER_DAY
+            if k == len(chunks) - 1:
+                hi = np.iinfo(np.int64).max
+            a, b = np.searchsorted(bt["ts"], [lo, hi])
+            n_bulk = len(txns.get("ts", []))
+            merged = {}
+            for col in bt:
+                if col in txns:
+                    merged[col] = np.concatenate([txns[col], bt[col][a:b]])
+                elif col in ("laundering",):
+                    merged[col] = np.concatenate([np.zeros(n_bulk, bool), bt[col][a:b]])
+                else:
+                    merged[col] = np.concatenate([np.zeros(n_bulk, bt[col].dtype), bt[col][a:b]])
+            o = np.argsort(merged["ts"], kind="stable")
+            merged = {c: v[o] for c, v in merged.items()}
+            tcols, lcols = W.transactions_columns(book, merged, next_txn, account_ids)
+            next_txn += len(o)
+            scols, next_sess = _session_columns(sess, bs, lo, hi, next_sess, casinos, session_labels)
+            # Parquet encoding releases the GIL: write this chunk while the next one is generated
+            for f in pending:
+                f.result()
+            pending = [
+                pool.submit(_write_chunk, ((tw, tcols),)),
+                pool.submit(_write_chunk, ((lw, lcols), (sw, scols))),
+            ]
+            if bar is not None:
+                bar.update(task, advance=1)
+        for f in pending:
+            f.result()
+    pool.shutdown()
+    counts["transactions"] = tw.close()
+    lw.close()
+    counts["casino_sessions"] = sw.close()
+    for kind, sid, inds, nid in session_labels:
+        book.label(kind, sid, inds.split(";"), nid, "placement")
+    counts["parties"] = W.write_table(out, "parties", W.parties_columns(book))
+    counts["accounts"] = W.write_table(out, "accounts", W.accounts_columns(book))
+    counts["properties"] = W.write_table(out, "properties", W.properties_columns(book))
+    counts["property_transfers"] = W.write_table(out, "property_transfers", W.transfers_columns(book))
+    counts["shipments"] = W.write_table(out, "shipments", W.shipments_columns(book))
+    counts["links"] = W.write_table(out, "links", W.links_columns(book))
+    W.write_table(out, "party_labels", W.party_labels_columns(book), "truth")
+    W.write_table(out, "account_labels", W.account_labels_columns(book), "truth")
+    counts["entity_labels"] = W.write_table(out, "entity_labels", W.entity_labels_columns(book), "truth")
+    counts["networks"] = W.write_table(out, "networks", _networks_columns(book, params, bt), "truth")
+    return counts
+
+
+def _write_chunk(parts) -> None:
+    for writer, cols in parts:
+        writer.write(cols)
+
+
+def _session_columns(
+    sess: dict, bs: dict, lo: int, hi: int, first: int, casinos: list[str], labels: list
+) -> tuple[dict, int]:
+    """The casino sessions of one chunk (bulk and book, by start time) and the next free id."""
+    n_bulk = len(sess["start"])
+    if bs:
+        a, b = np.searchsorted(bs["start"], [lo, hi])
+    else:
+        a = b = 0
+    nb = b - a
+    cat = {}
+    for col in (
+        "start",
+        "end",
+        "buy_in",
+        "wagered",
+        "cash_out",
+        "share_small",
+        "payee",
+        "delivered_by",
+        "party",
+        "buy_in_form",
+        "cash_out_form",
+    ):
+        extra = bs[col][a:b] if nb else np.empty(0, sess[col].dtype)
+        cat[col] = np.concatenate([sess[col], extra])
+    casino_idx = np.concatenate(
+        [
+            sess["casino"],
+            np.asarray([casinos.index(c) for c in bs["casino_name"][a:b]], np.int64)
+            if nb
+            else np.empty(0, np.int64),
+        ]
+    )
+    inds = list(np.full(n_bulk, None, dtype=object)) + (list(bs["indicators"][a:b]) if nb else [])
+    nets = list(np.full(n_bulk, None, dtype=object)) + (list(bs["network"][a:b]) if nb else [])
+    o = np.argsort(cat["start"], kind="stable")
+    n = len(o)
+    sid = ids("S", np.arange(first, first + n), 9)
+    share = cat["share_small"][o]
+    cols = {
+        "session_id": sid,
+        "party_id": ids("P", cat["party"][o], 8),
+        "casino": strings(casino_idx[o] + 1, [None, *casinos]),
+        "start_ts": timestamps(cat["start"][o]),
+        "end_ts": timestamps(cat["end"][o]),
+        "buy_in_cad": pa.array(cat["buy_in"][o]),
+        "buy_in_form": strings(cat["buy_in_form"][o] + 1, [None, *BUYIN_FORMS]),
+        "wagered_cad": pa.array(cat["wagered"][o]),
+        "cash_out_cad": pa.array(cat["cash_out"][o]),
+        "cash_out_form": strings(cat["cash_out_form"][o] + 1, [None, *SESSION_FORMS]),
+        "cheque_payee_party_id": nullable_ids("P", cat["payee"][o], 8),
+        "share_small_bills": pa.array(share, mask=np.isnan(share)),
+        "delivered_by_party_id": nullable_ids("P", cat["delivered_by"][o], 8),
+        "source": strings(np.ones(n, np.int32), [None, "casino"]),
+        "source_id": sid,
+    }
+    sid_list = sid.to_pylist() if nb else []
+    if nb:
+        for pos, src in enumerate(o):
+            if src >= n_bulk and inds[src]:
+                labels.append(("session", sid_list[pos], inds[src], nets[src]))
+    return cols, first + n
+
+
+def _networks_columns(book: Book, params: dict, bt: dict[str, np.ndarray]) -> dict[str, pa.Array]:
+    """One truth row per network, from the book (every laundering transaction is a book row, so
+    nothing needs reading back from the files just written)."""
+    from moneytrail.simulate.book import STAGE, _indicator_key
+
+    nets = list(params["networks"])
+    codes = book.network_ids.index
+    placed = bt["laundering"] & (bt["stage"] == STAGE["placement"])
+    laundered = np.bincount(
+        bt["network"][placed], weights=bt["amount_cad"][placed], minlength=len(book.network_ids.items)
+    )
+    inds: dict[str, set] = {n: set() for n in nets}
+    has = bt["indicators"] != 0
+    for net_code, ind_code in set(
+        zip(bt["network"][has].tolist(), bt["indicators"][has].tolist(), strict=True)
+    ):
+        nid = book.network_ids.items[net_code]
+        if nid in inds:
+            inds[nid].update(book.indicators.items[ind_code].split(";"))
+    el = book.entity_labels.cols
+    for nid, s in zip(el.get("network_id", []), el.get("indicator_ids", []), strict=True):
+        if nid in inds and s:
+            inds[nid].update(s.split(";"))
+    members = {n: 0 for n in nets}
+    for nw in book.parties.cols["network"]:
+        if nw in members:
+            members[nw] += 1
+    return {
+        "network_id": pa.array(nets, type=pa.string()),
+        "style": pa.array([params["networks"][n].get("style") for n in nets], type=pa.string()),
+        "member_count": pa.array([members[n] for n in nets], type=pa.int64()),
+        "indicator_ids": pa.array(
+            [";".join(sorted(inds[n], key=_indicator_key)) for n in nets], type=pa.string()
+        ),
+        "laundered_cad": pa.array(
+            [round(float(laundered[codes[n]]) if n in codes else 0.0, 2) for n in nets], type=pa.float64()
+        ),
+    }
+
+
+def _progress(enabled: bool):
+    if not enabled:
+        return None
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=Console(stderr=True),
+    )

@@ -1,0 +1,59 @@
+"""Detection quality: graph motifs on the AMLSim benchmark, typologies on a simulated world."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+from typer.testing import CliRunner
+
+from moneytrail.cli import app
+from moneytrail.detect.evaluate import evaluate_detectors
+from moneytrail.detect.runner import run_detectors
+from moneytrail.engine import make_engine
+from moneytrail.workspace import Workspace
+from tests.conftest import AMLSIM_DIR, needs_benchmarks
+from tests.utils.detect_worlds import load_amlsim
+
+pytestmark = pytest.mark.duckdb
+
+MOTIFS = {
+    "fan_in": "fan_in",
+    "fan_out": "fan_out",
+    "scatter_gather": "scatter_gather",
+    "gather_scatter": "gather_scatter",
+}
+
+
+@needs_benchmarks()
+def test_motif_recall_on_amlsim(workspace):
+    load_amlsim(workspace, AMLSIM_DIR)
+    with make_engine("duckdb", workspace) as eng:
+        run_detectors(eng, only=",".join(MOTIFS))
+    metrics = evaluate_detectors(workspace)
+    for typology, det in MOTIFS.items():
+        recall = metrics["typologies"][typology]["by_detector"].get(det, 0.0)
+        assert recall >= 0.9, f"{det} finds {recall:.2f} of the {typology} accounts"
+        assert metrics["detectors"][det]["precision"] is not None
+
+
+@pytest.mark.slow
+def test_typology_recall_on_a_simulated_world(tmp_path):
+    """A freshly simulated tiny world: indicators the detectors carry well are found."""
+    out = tmp_path / "world"
+    res = CliRunner().invoke(app, ["simulate", "--preset", "tiny", "--seed", "11", "--out", str(out)])
+    if res.exit_code != 0:
+        pytest.skip(f"the simulator is not usable here: {res.output[-200:]}")
+    ws = Workspace(tmp_path / "ws").ensure()
+    for p in out.glob("*.parquet"):
+        shutil.copy(p, ws.path(p.stem))
+    for p in (out / "truth").glob("*.parquet"):
+        shutil.copy(p, ws.path(p.stem, "truth"))
+    with make_engine("duckdb", ws) as eng:
+        result = run_detectors(eng)
+    assert not result.skipped
+    metrics = evaluate_detectors(ws)
+    for ind in ("G2", "G3", "G4", "G5", "G7", "S2", "T1", "T2", "U2"):
+        m = metrics["indicators"].get(ind)
+        if m is not None:
+            assert m["recall"] >= 0.6, f"{ind}: recall {m['recall']}"

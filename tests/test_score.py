@@ -1,0 +1,211 @@
+"""Scoring: features, unsupervised and supervised scores, leads, explanations, evaluate, export."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pandas as pd
+import pytest
+
+from moneytrail.engine import make_engine
+from moneytrail.engine.duckdb_engine import sql_literal
+from moneytrail.score.evaluate import evaluate_scores
+from moneytrail.score.export import COLUMNS, export_csv
+from moneytrail.ingest import ingest
+from moneytrail.score.model import RiskModel, load_models
+from moneytrail.score.pipeline import score_workspace
+from moneytrail.score.train import train_models
+from moneytrail.score.unsupervised import UnsupervisedScorer, alert_mask
+from moneytrail.workspace import Workspace
+from tests.conftest import AMLSIM_DIR, TIDE_DIR, needs_benchmarks
+
+pytestmark = pytest.mark.duckdb
+
+
+def _trim(ws: Workspace, where: str) -> None:
+    """Keep the transactions matching ``where`` (and their labels) so the tests stay fast."""
+    con = duckdb.connect()
+    for area, name in (("tables", "transactions"), ("truth", "transaction_labels")):
+        if not ws.has(name, area):
+            continue
+        src = ws.path("transactions")
+        keep = f"SELECT txn_id FROM read_parquet({sql_literal(str(src))}) WHERE {where}"
+        with ws.writing(name, area) as tmp:
+            con.execute(
+                f"COPY (SELECT * FROM read_parquet({sql_literal(str(ws.path(name, area)))}) "
+                f"WHERE txn_id IN ({keep}) ORDER BY txn_id) TO {sql_literal(str(tmp))} (FORMAT parquet)"
+            )
+    con.close()
+
+
+def _small(tmp: Path, fmt: str) -> Workspace:
+    ws = Workspace(tmp / fmt)
+    if fmt == "amlsim":
+        ingest(AMLSIM_DIR, "amlsim", ws, progress=False)
+        _trim(ws, "ts < TIMESTAMP '2017-03-01'")
+    else:
+        ingest(TIDE_DIR, "tide", ws, progress=False)
+        _trim(ws, "ts >= TIMESTAMP '2025-03-01' AND ts < TIMESTAMP '2025-03-08'")
+    return ws
+
+
+@pytest.fixture(scope="module")
+def scored(tmp_path_factory) -> dict:
+    """Small AMLSim and Tide workspaces, scored without labels, plus a model trained on AMLSim."""
+    if not AMLSIM_DIR.is_dir() or not TIDE_DIR.is_dir():
+        pytest.skip("the shared benchmark data is not beside the project")
+    root = tmp_path_factory.mktemp("score")
+    aml = _small(root, "amlsim")
+    tide = _small(root, "tide")
+    with make_engine("duckdb", aml) as eng:
+        aml_result = score_workspace(eng, aml, progress=False)
+    model = root / "aml-model.json"
+    report = train_models(aml, model, folds=2, n_estimators=60)
+    with make_engine("duckdb", tide) as eng:
+        tide_result = score_workspace(eng, tide, model_path=model, progress=False)
+    return {
+        "aml": aml,
+        "tide": tide,
+        "aml_result": aml_result,
+        "tide_result": tide_result,
+        "model": model,
+        "report": report,
+    }
+
+
+@needs_benchmarks()
+def test_every_account_score_has_an_explanation(scored):
+    ws = scored["aml"]
+    acc = ws.read("account_scores").to_pandas()
+    assert len(acc) == ws.row_count("accounts")
+    assert acc["reason"].notna().all() and (acc["reason"].str.len() > 0).all()
+    active = acc[acc["score"] > 0]
+    assert len(active) > 0
+    for c in active["contributions"]:
+        assert json.loads(c), "a positive score must name the features behind it"
+    alerted = acc[acc["alert"]]
+    assert 0 < len(alerted) <= int(0.01 * len(acc))
+    assert alerted["evidence_txn_ids"].notna().all()
+    assert acc.loc[acc["alert"], "score"].min() >= acc.loc[~acc["alert"], "score"].max()
+
+
+@needs_benchmarks()
+def test_transaction_and_party_scores_cover_everything(scored):
+    ws = scored["aml"]
+    tx = ws.read("transaction_scores").to_pandas()
+    assert len(tx) == ws.row_count("transactions")
+    assert tx["txn_id"].is_unique
+    assert tx["alert"].sum() <= int(0.01 * len(tx)) + 1
+    parties = ws.read("party_scores").to_pandas()
+    assert parties["party_id"].is_unique and len(parties) > 0
+
+
+@needs_benchmarks()
+def test_leads_have_members_value_span_and_narrative(scored):
+    leads = scored["aml"].read("leads").to_pandas()
+    assert len(leads) > 0
+    assert list(leads["rank"]) == list(range(1, len(leads) + 1))
+    for _, lead in leads.iterrows():
+        assert lead["member_account_ids"] and lead["member_party_ids"]
+        assert lead["total_value_cad"] > 0
+        assert lead["first_ts"] <= lead["last_ts"]
+        assert lead["lead_id"] in lead["narrative"] and len(lead["narrative"]) > 80
+    acc = scored["aml"].read("account_scores").to_pandas()
+    members = {a for m in leads["member_account_ids"] for a in m.split(";")}
+    assert set(acc.loc[acc["alert"], "account_id"]) <= members
+
+
+@needs_benchmarks()
+def test_model_trained_on_amlsim_runs_on_tide(scored):
+    assert scored["tide_result"]["mode"] == "model"
+    models, meta = load_models(scored["model"])
+    assert "account" in models and meta["cv"]["positives"] > 0
+    acc = scored["tide"].read("account_scores").to_pandas()
+    assert len(acc) == scored["tide"].row_count("accounts")
+    assert acc["score"].between(0, 1).all() and acc["score"].nunique() > 10
+    # SHAP contributions explain the model's scores.
+    top = json.loads(acc.sort_values("score").iloc[-1]["contributions"])
+    assert top and all(v > 0 for v in top.values())
+
+
+@needs_benchmarks()
+def test_evaluate_returns_the_metrics(scored):
+    m = evaluate_scores(scored["aml"])
+    for level in ("accounts", "transactions"):
+        assert 0 < m[level]["average_precision"] <= 1
+        for key in ("f1_at_alert", "precision_at_budget", "recall_at_budget"):
+            assert 0 <= m[level][key] <= 1
+    assert m["accounts"]["positives"] > 0
+    assert m["recall_per_typology"], "recall per typology is reported"
+    # Better than chance: the base rate is the positives' share.
+    assert m["accounts"]["average_precision"] > 2 * m["accounts"]["positives"] / m["accounts"]["n"]
+
+
+@needs_benchmarks()
+def test_exports_have_the_design_columns_and_source_ids(scored, tmp_path):
+    ws = scored["aml"]
+    sources = set(ws.read("accounts").to_pandas()["source_id"])
+    txn_sources = set(ws.read("transactions").to_pandas()["source_id"])
+    with make_engine("duckdb", ws) as eng:
+        for kind in ("account-scores", "transaction-scores", "leads"):
+            out = tmp_path / f"{kind}.csv"
+            n = export_csv(eng, kind, out)
+            with open(out, newline="") as fh:
+                rows = list(csv.reader(fh))
+            assert rows[0] == COLUMNS[kind]
+            assert len(rows) - 1 == n > 0
+            if kind == "account-scores":
+                assert {r[0] for r in rows[1:]} <= sources
+                assert {r[2] for r in rows[1:]} <= {"0", "1"}
+            if kind == "transaction-scores":
+                assert {r[0] for r in rows[1:]} <= txn_sources
+            if kind == "leads":
+                assert {a for r in rows[1:] for a in r[7].split(";")} <= sources
+
+
+def test_alert_mask_is_the_operating_point():
+    scores = np.array([0.9, 0.1, 0.5, 0.5, 0.0, 0.3, 0.2, 0.8, 0.7, 0.6] * 10)
+    ids = np.array([f"a{i:03d}" for i in range(100)])
+    mask = alert_mask(scores, ids, 0.05)
+    assert mask.sum() == 5
+    assert scores[mask].min() >= scores[~mask].max()
+    assert not alert_mask(np.zeros(100), ids, 0.05).any()
+
+
+def test_unsupervised_contributions_sum_to_the_score():
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame(
+        {
+            "n_in": rng.integers(0, 5, 200),
+            "n_out": rng.integers(0, 5, 200),
+            "cp_single_pair_share": rng.random(200),
+            "passthrough_day_share": rng.random(200),
+            "hit_score": np.where(rng.random(200) < 0.1, rng.random(200), 0),
+        }
+    )
+    u = UnsupervisedScorer().fit(X)
+    s = u.score_samples(X)
+    assert np.allclose(u.contributions(X).sum(axis=1), s)
+    # More of a laundering signal never lowers the score.
+    X2 = X.assign(cp_single_pair_share=X["cp_single_pair_share"] + 0.5)
+    assert (u.score_samples(X2) >= s - 1e-12).all()
+
+
+def test_risk_model_round_trip_and_missing_features(tmp_path):
+    rng = np.random.default_rng(1)
+    X = pd.DataFrame({"a": rng.random(300), "b": rng.random(300)})
+    y = (X["a"] + 0.1 * rng.random(300) > 0.6).astype(int)
+    m = RiskModel(n_estimators=30).fit(X, y)
+    from moneytrail.score.model import save_models
+
+    path = save_models(tmp_path / "m.json", {"account": m})
+    m2 = load_models(path)[0]["account"]
+    assert np.allclose(m.predict_proba(X), m2.predict_proba(X))
+    c = m2.contributions(X)
+    assert np.allclose(1 / (1 + np.exp(-c.sum(axis=1))), m2.predict_proba(X)[:, 1])
+    p = m2.predict_proba(X[["a"]])  # 'b' missing: filled and reported, not fatal
+    assert p.shape == (300, 2) and m2.missing_features_ == ["b"]
