@@ -31,8 +31,8 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from _results import record  # noqa: E402
 from moneytrail.engine import make_engine  # noqa: E402
-from moneytrail.score.evaluate import evaluate_scores  # noqa: E402
 from moneytrail.ingest import ingest  # noqa: E402
+from moneytrail.score.evaluate import evaluate_scores  # noqa: E402
 from moneytrail.score.features import FLOW_FEATURES  # noqa: E402
 from moneytrail.score.featurize import compute_account_features  # noqa: E402
 from moneytrail.score.model import RiskModel  # noqa: E402

@@ -14,6 +14,10 @@ have chromium || need+=(chromium)
 fc-list 2>/dev/null | grep -qi "Noto Sans CJK" || need+=(fonts-noto-cjk)
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
 have npm || need+=(npm)
+# followthemoney's name normaliser needs PyICU, which PyPI ships as source: it compiles against ICU.
+dpkg -s libicu-dev >/dev/null 2>&1 || need+=(libicu-dev)
+have pkg-config || need+=(pkg-config)
+have g++ || need+=(g++)
 if [ ${#need[@]} -eq 0 ]; then exit 0; fi
 
 if ! have apt-get; then

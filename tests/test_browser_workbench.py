@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from moneytrail.investigate.reports.pdf import CHROMIUM_ARGS as PDF_CHROMIUM_ARGS
 from moneytrail.workspace import Workspace
 from tests.utils.web_fixtures import PASSWORDS, make_app, make_web_workspace
 
@@ -21,15 +22,8 @@ pytestmark = pytest.mark.browser
 ROOT = Path(__file__).resolve().parents[1]
 SHOTS = ROOT / "test-results" / "browser"
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-dev-shm-usage",
-]
+# The same flags the PDF printer uses on this offline machine, plus a larger shared-memory fallback.
+CHROMIUM_ARGS = [*PDF_CHROMIUM_ARGS, "--disable-dev-shm-usage"]
 
 
 def _free_port() -> int:

@@ -13,9 +13,9 @@ import pytest
 
 from moneytrail.engine import make_engine
 from moneytrail.engine.duckdb_engine import sql_literal
+from moneytrail.ingest import ingest
 from moneytrail.score.evaluate import evaluate_scores
 from moneytrail.score.export import COLUMNS, export_csv
-from moneytrail.ingest import ingest
 from moneytrail.score.model import RiskModel, load_models
 from moneytrail.score.pipeline import score_workspace
 from moneytrail.score.train import train_models

@@ -14,11 +14,10 @@ from moneytrail.workspace import RunManifest, Workspace
 
 def _slow_writer(root: str) -> None:
     ws = Workspace(root)
-    with ws.writing("t") as tmp:
-        with pq.ParquetWriter(tmp, pa.schema([("x", pa.int64())])) as w:
-            for i in range(10_000):
-                w.write_table(pa.table({"x": list(range(i * 100, i * 100 + 100))}))
-                time.sleep(0.001)
+    with ws.writing("t") as tmp, pq.ParquetWriter(tmp, pa.schema([("x", pa.int64())])) as w:
+        for i in range(10_000):
+            w.write_table(pa.table({"x": list(range(i * 100, i * 100 + 100))}))
+            time.sleep(0.001)
 
 
 def test_killed_write_leaves_previous_table(workspace):

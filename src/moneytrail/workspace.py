@@ -45,7 +45,9 @@ class Workspace:
     # -- paths -------------------------------------------------------------------------------
     def area(self, area: str) -> Path:
         if area not in AREAS:
-            raise WorkspaceError(f"The workspace area must be one of {', '.join(AREAS)}. Got {area!r} instead.")
+            raise WorkspaceError(
+                f"The workspace area must be one of {', '.join(AREAS)}. Got {area!r} instead."
+            )
         return self.root / area
 
     def path(self, name: str, area: str = "tables") -> Path:

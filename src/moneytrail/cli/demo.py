@@ -1,16 +1,11 @@
-"""``moneytrail demo``: simulate the bc-2015 world, run every stage, then open the workbench.
-
-Each stage is called through its Python entry point. A stage whose module is not installed is
-skipped with a notice, so the demo runs as far as the installed stages go.
-"""
+"""``moneytrail demo``: simulate the bc-2015 world, run every stage, then open the workbench."""
 
 from __future__ import annotations
 
-import importlib
-import inspect
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
@@ -23,76 +18,37 @@ SEED = 2015
 DEMO_USER = "demo"
 
 
-def _find(module: str, names: tuple[str, ...]):
-    """The first callable called one of ``names`` in ``module``, or None when it is not installed."""
-    try:
-        mod = importlib.import_module(module)
-    except ImportError:
-        return None
-    for n in names:
-        fn = getattr(mod, n, None)
-        if callable(fn):
-            return fn
-    return None
-
-
-def _call(fn, **kwargs: Any):
-    """Call ``fn`` with the keyword arguments it accepts (entry points differ in their options)."""
-    params = inspect.signature(fn).parameters
-    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()):
-        return fn(**kwargs)
-    return fn(**{k: v for k, v in kwargs.items() if k in params})
-
-
-def _stage(name: str, fn, run) -> bool:
-    if fn is None:
-        console.print(f"[yellow]skip[/] {name}: not installed in this version")
-        return False
+def _stage(name: str, run: Callable[[], object]) -> None:
     t0 = time.perf_counter()
     console.print(f"[bold]{name}[/] …")
-    run(fn)
+    run()
     console.print(f"[green]done[/] {name} in {time.perf_counter() - t0:.1f} s")
-    return True
 
 
 def run_pipeline(out: Path, scale: float, seed: int = SEED) -> Workspace:
     """Simulate, ingest, resolve, detect and score into ``out/workspace``; returns the workspace."""
+    from moneytrail.detect.runner import run_detectors
+    from moneytrail.engine import make_engine
+    from moneytrail.ingest import ingest
+    from moneytrail.resolve import resolve_workspace
+    from moneytrail.score.pipeline import score_workspace
+    from moneytrail.simulate import simulate
+
     world = out / "world"
     ws = Workspace(out / "workspace").ensure()
-    simulate = _find("moneytrail.simulate", ("simulate", "run_preset", "generate", "simulate_world"))
     _stage(
         f"simulate {PRESET} (scale {scale}, seed {seed})",
-        simulate,
-        lambda fn: _call(fn, preset=PRESET, seed=seed, out=world, scale=scale, progress=True),
+        lambda: simulate(PRESET, seed, world, scale=scale, progress=True),
     )
-    ingest = _find("moneytrail.ingest", ("ingest",))
-    if world.is_dir():
-        _stage("ingest", ingest, lambda fn: _call(fn, path=world, fmt="auto", workspace=ws, progress=True))
-    else:
-        console.print("[yellow]skip[/] ingest: no simulated world to read")
-    resolve = _find("moneytrail.resolve", ("resolve_workspace",))
-    _stage("resolve", resolve, lambda fn: _call(fn, workspace=ws, progress=True))
-    runner = _find("moneytrail.detect.runner", ("run_detectors",))
+    _stage("ingest", lambda: ingest(world, "canonical", ws, progress=True))
+    _stage("resolve", lambda: resolve_workspace(ws, progress=True))
 
-    def detect(fn) -> None:
-        from moneytrail.engine import make_engine
-
+    def detect_and_score() -> None:
         with make_engine("duckdb", ws) as eng:
-            if not eng.has_table("transactions"):
-                console.print("[yellow]skip[/] detect: the workspace has no transactions")
-                return
-            _call(fn, engine=eng)
+            run_detectors(eng, console=console)
+            score_workspace(eng, ws, progress=True)
 
-    _stage("detect", runner, detect)
-    score = _find("moneytrail.score.pipeline", ("score_workspace",))
-
-    def score_stage(fn) -> None:
-        from moneytrail.engine import make_engine
-
-        with make_engine("duckdb", ws) as eng:
-            _call(fn, engine=eng, workspace=ws, progress=True)
-
-    _stage("score", score, score_stage)
+    _stage("detect and score", detect_and_score)
     return ws
 
 

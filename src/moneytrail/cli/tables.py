@@ -13,7 +13,9 @@ def tables_command(workspace: WorkspaceOption = None) -> None:
     """List the workspace's tables with row counts, quarantine counts and the last runs."""
     ws = workspace_from(workspace)
     if not ws.root.is_dir():
-        raise WorkspaceError(f"There is no workspace at {ws.root}; run `moneytrail ingest` or `moneytrail demo` first.")
+        raise WorkspaceError(
+            f"There is no workspace at {ws.root}; run `moneytrail ingest` or `moneytrail demo` first."
+        )
     quarantined = {n: ws.row_count(n, "quarantine") for n in ws.names("quarantine")}
     t = Table(title=f"Workspace {ws.root}")
     t.add_column("table")

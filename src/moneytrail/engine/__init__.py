@@ -21,7 +21,9 @@ def make_engine(name: str, workspace: Workspace, **options) -> Engine:
         except ImportError as e:  # pragma: no cover - only without the module
             raise ConfigError(f"The Spark engine is not available: {e}.") from e
         return SparkEngine(workspace, **options)
-    raise ConfigError(f"The 'engine' option must be one of {', '.join(repr(e) for e in ENGINES)}. Got {name!r} instead.")
+    raise ConfigError(
+        f"The 'engine' option must be one of {', '.join(repr(e) for e in ENGINES)}. Got {name!r} instead."
+    )
 
 
 __all__ = ["ENGINES", "PORTABLE_DIALECT", "Engine", "make_engine"]

@@ -122,7 +122,9 @@ class Engine(abc.ABC):
             try:
                 rows = self._copy_to_parquet(sql, tmp)
             except Exception as e:
-                raise EngineError(f"The {self.name} engine failed writing {label}: {_first_line(e)}", sql=sql) from e
+                raise EngineError(
+                    f"The {self.name} engine failed writing {label}: {_first_line(e)}", sql=sql
+                ) from e
         self.timings[label] = self.timings.get(label, 0.0) + time.perf_counter() - t0
         if area == "tables":
             self.register_parquet(name, self.workspace.path(name))

@@ -50,9 +50,7 @@ class DuckDBEngine(Engine):
         return self.con.sql(sql).to_arrow_table()
 
     def _copy_to_parquet(self, sql: str, path: Path) -> int:
-        self.con.execute(
-            f"COPY ({sql}) TO {sql_literal(str(path))} (FORMAT parquet, COMPRESSION zstd)"
-        )
+        self.con.execute(f"COPY ({sql}) TO {sql_literal(str(path))} (FORMAT parquet, COMPRESSION zstd)")
         import pyarrow.parquet as pq
 
         return pq.ParquetFile(path).metadata.num_rows

@@ -111,7 +111,9 @@ def _parse_column(table: str, name: str, spec: object) -> Column:
         raise SchemaError(f"{where}: expected a mapping, got {type(spec).__name__}.")
     unknown = set(spec) - _COLUMN_FIELDS
     if unknown:
-        raise SchemaError(f"{where}: unknown field(s) {sorted(unknown)}; allowed are {sorted(_COLUMN_FIELDS)}.")
+        raise SchemaError(
+            f"{where}: unknown field(s) {sorted(unknown)}; allowed are {sorted(_COLUMN_FIELDS)}."
+        )
     ctype = spec.get("type")
     if ctype not in TYPES:
         raise SchemaError(f"{where}: 'type' must be one of {', '.join(TYPES)}. Got {ctype!r} instead.")
@@ -171,9 +173,7 @@ def table(name: str) -> Table:
     """The declared table called ``name``."""
     tables = catalog()
     if name not in tables:
-        raise SchemaError(
-            f"There is no canonical table '{name}'. The tables are: {', '.join(tables)}."
-        )
+        raise SchemaError(f"There is no canonical table '{name}'. The tables are: {', '.join(tables)}.")
     return tables[name]
 
 
