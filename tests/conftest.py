@@ -23,4 +23,6 @@ def workspace(tmp_path: Path) -> Workspace:
 
 
 def needs_benchmarks():
-    return pytest.mark.skipif(not AMLSIM_DIR.is_dir(), reason="the shared benchmark data is not beside the project")
+    return pytest.mark.skipif(
+        not AMLSIM_DIR.is_dir(), reason="the shared benchmark data is not beside the project"
+    )

@@ -12,9 +12,22 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def test_every_design_table_is_declared():
     names = set(catalog())
-    for t in ("parties", "accounts", "transactions", "casino_sessions", "properties", "property_transfers",
-              "shipments", "links", "watchlist", "detector_hits", "account_scores", "party_scores",
-              "transaction_scores", "leads"):
+    for t in (
+        "parties",
+        "accounts",
+        "transactions",
+        "casino_sessions",
+        "properties",
+        "property_transfers",
+        "shipments",
+        "links",
+        "watchlist",
+        "detector_hits",
+        "account_scores",
+        "party_scores",
+        "transaction_scores",
+        "leads",
+    ):
         assert t in names
 
 
