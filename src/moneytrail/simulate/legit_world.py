@@ -79,33 +79,24 @@ def build_institutions(book: Book, pf: PersonFactory, params: dict, t0: int) -> 
             )
         )
     w = np.asarray(params["casino_weights"], dtype=float)
+
+    def company_account(name: str, tag: str, role: str, institution: str, itype: str = "bank", **kw) -> int:
+        """A company known to its bank, and its one account there."""
+        p = company(book, name, "bank", tag, role=role, **kw)
+        source = "msb" if itype == "msb" else "bank"
+        return book.account(
+            holder=p, institution=institution, itype=itype, source=source, opened_at=opened, role=role
+        )
+
     msbs = []
     for i in range(int(params["msbs"])):
         name = f"{pf.company_name().replace(' Ltd', '')} Money Exchange Ltd"
-        p = company(book, name, "bank", f"C-MSB{i}", role="msb_licensed", address=pf.address())
         msbs.append(
-            book.account(
-                holder=p,
-                institution=BANKS[i % len(BANKS)],
-                itype="msb",
-                source="msb",
-                opened_at=opened,
-                role="msb_licensed",
+            company_account(
+                name, f"C-MSB{i}", "msb_licensed", BANKS[i % len(BANKS)], "msb", address=pf.address()
             )
         )
-    unis = []
-    for i, u in enumerate(UNIVERSITIES):
-        p = company(book, u, "bank", f"C-UNI{i}", role="university")
-        unis.append(
-            book.account(
-                holder=p,
-                institution=BANKS[i],
-                itype="bank",
-                source="bank",
-                opened_at=opened,
-                role="university",
-            )
-        )
+    unis = [company_account(u, f"C-UNI{i}", "university", BANKS[i]) for i, u in enumerate(UNIVERSITIES)]
     trusts = []
     for i in range(int(params["lawyers"])):
         law = pf.person(chinese=0.4, occupation="lawyer", income=250_000)
@@ -120,39 +111,18 @@ def build_institutions(book: Book, pf: PersonFactory, params: dict, t0: int) -> 
                 role="lawyer_trust",
             )
         )
-    dealers = []
-    for i in range(3):
-        p = company(
-            book,
-            f"{pf.company_name().replace(' Ltd', '')} Motors Ltd",
-            "bank",
-            f"C-CAR{i}",
-            role="car_dealer",
+    dealers = [
+        company_account(
+            f"{pf.company_name().replace(' Ltd', '')} Motors Ltd", f"C-CAR{i}", "car_dealer", BANKS[i]
         )
-        dealers.append(
-            book.account(
-                holder=p,
-                institution=BANKS[i],
-                itype="bank",
-                source="bank",
-                opened_at=opened,
-                role="car_dealer",
-            )
+        for i in range(3)
+    ]
+    elec = [
+        company_account(
+            f"{pf.company_name().replace(' Ltd', '')} Electronics Ltd", f"C-ELEC{i}", "merchant", BANKS[i]
         )
-    elec = []
-    for i in range(4):
-        p = company(
-            book,
-            f"{pf.company_name().replace(' Ltd', '')} Electronics Ltd",
-            "bank",
-            f"C-ELEC{i}",
-            role="merchant",
-        )
-        elec.append(
-            book.account(
-                holder=p, institution=BANKS[i], itype="bank", source="bank", opened_at=opened, role="merchant"
-            )
-        )
+        for i in range(4)
+    ]
     online, proc = [], []
     for i, (site, cc) in enumerate((("Royal Flush Online Ltd", "MT"), ("Asia Star Gaming", "CW"))):
         p = company(book, site, "bank", f"C-ONLINE{i}", role="online_gambling", country=cc)
