@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -106,8 +107,10 @@ def main() -> None:
         print(
             f"input: {args.rows:,} rows, {size / 2**20:,.0f} MiB ({time.perf_counter() - t0:.1f} s to make)"
         )
+        load_before = os.getloadavg()[0]
         floor = run_child("floor", tmp / "in", tmp)
         ours = run_child("ingest", tmp / "in", tmp)
+        load_after = os.getloadavg()[0]
     assert ours["rows"] == floor["rows"] == args.rows, (ours, floor)
     rate = ours["rows"] / ours["seconds"]
     ratio = ours["seconds"] / floor["seconds"]
@@ -119,6 +122,9 @@ def main() -> None:
         f"| floor: DuckDB read_csv + Parquet write | {floor['seconds']:.1f} | {floor['cpu']:.1f} | {floor['rows'] / floor['seconds']:,.0f} | {floor['peak_gib']:.2f} GiB |",
         f"| moneytrail ingest --format amlsim | {ours['seconds']:.1f} | {ours['cpu']:.1f} | {rate:,.0f} | {ours['peak_gib']:.2f} GiB |",
         "",
+        f"CPU seconds per million rows: floor {floor['cpu'] / args.rows * 1e6:.2f}, moneytrail "
+        f"{ours['cpu'] / args.rows * 1e6:.2f}. Machine load average (1 min) {load_before:.1f} before the runs, "
+        f"{load_after:.1f} after, on {os.cpu_count()} cores.",
         f"Ratio to the floor: {ratio:.2f}x wall-clock, {ours['cpu'] / floor['cpu']:.2f}x CPU (target under 2x; "
         f"CPU time is the steadier figure on a shared machine). Throughput target 1,000,000 rows/s: "
         f"{'met' if rate >= 1e6 else 'not met'}; memory target under 4 GB: {'met' if ours['peak_gib'] < 4 else 'not met'}.",

@@ -53,15 +53,17 @@ def duplicates_sql(table: Table, candidates: str | None = None) -> str:
 
 
 def new_rows_sql(table: Table, has_duplicates: bool) -> str:
-    """The rows to load: valid, and the first of each duplicated key."""
+    """The rows to load, in file order: valid, and the first of each duplicated key."""
     if not has_duplicates:
         return f"SELECT * FROM stage_{table.name} WHERE _reason IS NULL"
     key = ident(table.key)
+    # The anti-join does not keep the rows' order when they are streamed out: sort them.
     return f"""
         SELECT s.* FROM stage_{table.name} s
         WHERE s._reason IS NULL AND NOT EXISTS (
             SELECT 1 FROM dup_{table.name} d
             WHERE d._key = s.{key} AND s._m * 1000000000000 + s._line > d._first)
+        ORDER BY s._m, s._line
     """
 
 
@@ -157,8 +159,10 @@ def merged_sql(
     """
     cols = table.column_names
     new_cols = ", ".join(ident(c) for c in cols)
+    # Declared types, also for columns a mapping filled with an untyped NULL.
+    typed = ", ".join(f"CAST({ident(c.name)} AS {c.sql_type}) AS {ident(c.name)}" for c in table.columns)
     if existing is None and not with_placeholders:
-        return f"SELECT {new_cols} FROM new_{table.name}"
+        return f"SELECT {typed} FROM new_{table.name}"
     parts = []
     if existing is not None:
         ecols = ", ".join(
@@ -185,7 +189,7 @@ def merged_sql(
         parts.append(f"SELECT {new_cols}, 1 AS _p, row_number() OVER () AS _o FROM ph_{table.name}")
     parts.append(f"SELECT {new_cols}, 2 AS _p, _m * 1000000000000 + _line AS _o FROM new_{table.name}")
     union = "\nUNION ALL\n".join(parts)
-    return f"SELECT {new_cols} FROM ({union}) ORDER BY _p, _o"
+    return f"SELECT {typed} FROM ({union}) ORDER BY _p, _o"
 
 
 def quarantine_merge_sql(existing: str | None, files: list[str]) -> str:

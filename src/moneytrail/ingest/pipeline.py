@@ -3,11 +3,15 @@
 Order of work, chosen so that a file-level problem writes nothing:
 
 1. every input file's header is read and checked (missing file or column: error, nothing written);
-2. every mapping is validated into a staged DuckDB table ``stage_<i>`` (one streaming pass of
-   DuckDB's CSV reader per mapping, materialised once; it spills to the run's temporary folder
-   past the memory limit); an unreadable file fails here, still before any write;
-3. duplicates, placeholders and counts are computed from the staged tables;
-4. the quarantine is written, then (unless ``strict`` found bad rows) the tables, each atomically.
+2. every mapping that reads input files is validated into a staged DuckDB table ``stage_<i>``
+   (one streaming pass of DuckDB's CSV reader per mapping, materialised once; it spills to the
+   run's temporary folder past the memory limit); an unreadable file fails here, still before
+   any write. A positional mapping (see ``Mapping.positional``) reads its file in parallel and
+   gets its line numbers from the staged rows' positions;
+3. duplicates are found, giving the rows to load (``new_<table>``); derived mappings (labels)
+   are then staged from those rows, so their keys are unique when their parents' are;
+4. placeholders and counts are computed from the staged tables;
+5. the quarantine is written, then (unless ``strict`` found bad rows) the tables, each atomically.
 """
 
 from __future__ import annotations
@@ -23,19 +27,21 @@ from pathlib import Path
 import duckdb
 
 from moneytrail.engine import make_engine
-from moneytrail.errors import InputFileError, StrictModeError
+from moneytrail.errors import EngineError, InputFileError, StrictModeError
 from moneytrail.ingest import merge
 from moneytrail.ingest.formats import Mapping, get_format
+from moneytrail.ingest.parquet import write_parquet
 from moneytrail.ingest.report import IngestReport, QuarantineSample, TableCounts
 from moneytrail.ingest.sources import (
     Source,
+    ident,
     line_fix_sql,
     open_source,
     rejected_lines_sql,
     scan_sql,
     sql_literal,
 )
-from moneytrail.ingest.validate import stage_sql
+from moneytrail.ingest.validate import absent_columns, stage_sql
 from moneytrail.schema import catalog, table
 from moneytrail.settings import get_settings
 from moneytrail.workspace import RunManifest, Workspace, file_sha256
@@ -106,6 +112,8 @@ class _Run:
         )
         self.report = IngestReport(format=self.fmt.name, path=path, run_id=self.manifest.run_id)
         self.eng = None
+        # Names of the CSV sources read without line numbers (see _scan_in_parallel).
+        self.positional: set[str] = set()
         self.hasher = cf.ThreadPoolExecutor(max_workers=1)
 
     def say(self, text: str) -> None:
@@ -116,6 +124,9 @@ class _Run:
         self.hasher.shutdown(wait=False, cancel_futures=True)
         if self.eng is not None:
             self.eng.close()
+
+    def _count(self, sql: str) -> int:
+        return self.con.execute(sql).fetchall()[0][0]
 
     @contextlib.contextmanager
     def timed(self, label: str):
@@ -157,25 +168,35 @@ class _Run:
         self.con = self.eng.con
         self.con.execute("SET TimeZone = 'UTC'")
         self.con.execute("SET enable_progress_bar = false")  # progress is ours, on stderr
+        # Line numbers of positional mappings are the staged rows' positions (see _stage_relation).
+        self.con.execute("SET preserve_insertion_order = true")
         with self.timed("read headers"):
             for src in sources:
                 self.say(f"reading the header of {src.path.name}")
                 open_source(self.con, src)
         by_name = {s.name: s for s in sources}
         mappings = self.fmt.mappings(by_name, self.con)
-        with self.timed("validate"):
-            self._stage_all(mappings, sources)
+        self._scan_in_parallel(mappings, sources)
         by_table: dict[str, list[int]] = defaultdict(list)
         for i, m in enumerate(mappings):
             by_table[m.table].append(i)
+        # Tables fed by a derived mapping are staged once the tables they read are de-duplicated.
+        late = {m.table for m in mappings if m.derived}
+        dup: dict[str, bool] = {}
+        with self.timed("validate"):
+            self._stage_primary(mappings, sources)
         rejects = self._rejects(sources)
-        with self.timed("duplicates"):
-            dup = {t: self._duplicates(t, idx) for t, idx in by_table.items()}
-        for t in by_table:
-            self.con.execute(f"CREATE OR REPLACE VIEW new_{t} AS {merge.new_rows_sql(table(t), dup[t])}")
+        self._find_duplicates([t for t in by_table if t not in late], mappings, by_table, dup)
+        with self.timed("validate labels"):
+            derived = [(i, m) for i, m in enumerate(mappings) if m.derived]
+            for i, m in derived:
+                self._stage(i, m)
+            self._stage_views(mappings, [t for t in by_table if t in late])
+        self._find_duplicates([t for t in by_table if t in late], mappings, by_table, dup)
         with self.timed("quarantine"):
-            q_counts = self._write_quarantine(by_table, dup, rejects, sources)
-        counts = self._counts(by_table, q_counts)
+            tally = self._tally(by_table, dup)
+            q_counts = self._write_quarantine(by_table, dup, rejects, sources, tally)
+        counts = self._counts(by_table, q_counts, tally)
         if self.strict and sum(q_counts.values()):
             self.manifest.counts = {f"{t}.quarantined": n for t, n in q_counts.items()}
             self.ws.write_manifest(self.manifest.finish("failed-strict"))
@@ -202,25 +223,65 @@ class _Run:
         return self.report
 
     # -- staging ---------------------------------------------------------------------------------
+    def _scan_in_parallel(self, mappings: list[Mapping], sources: list[Source]) -> None:
+        """Read without line numbers the CSV files that only positional mappings read."""
+        for src in sources:
+            if src.is_parquet:
+                continue
+            readers = [m for m in mappings if _reads(m, src)]
+            if readers and all(m.positional and m.source is src for m in readers):
+                self.con.execute(f"CREATE OR REPLACE VIEW {src.relation} AS {scan_sql(src, numbered=False)}")
+                self.positional.add(src.name)
+
+    def _is_positional(self, m: Mapping) -> bool:
+        return m.positional and m.source.name in self.positional
+
     def _stage(self, i: int, m: Mapping, ordered: bool = False) -> None:
         self.say(f"validating {m.table} from {m.source.path.name}")
         sql = stage_sql(table(m.table), m.sql, m.present, m.origin, m.extras, m.checked, m.raw)
-        ordered = ordered or m.ordered
-        # The scan keeps file order; only the line-number fix (an as-of join) needs a sort.
-        sql = f"SELECT *, {i} AS _m FROM ({sql})" + (" ORDER BY _line" if ordered else "")
+        # Columns the mapping leaves empty are added back by _stage_relation: storing a column of
+        # NULLs costs about as much as storing values.
+        dropped = [ident(c.name) for c in absent_columns(table(m.table), m.present)]
+        if self._is_positional(m):
+            # Line numbers come from the rows' positions (see _stage_relation).
+            dropped += ["_line", "_file"]
+            sql = f"SELECT * EXCLUDE ({', '.join(dropped)}) FROM ({sql})"
+        else:
+            ordered = ordered or m.ordered
+            # The scan keeps file order; only the line-number fix (an as-of join) needs a sort.
+            keep = f"* EXCLUDE ({', '.join(dropped)})" if dropped else "*"
+            sql = f"SELECT {keep}, {i} AS _m FROM ({sql})" + (" ORDER BY _line" if ordered else "")
+        # A derived mapping in file order only reads staged rows: recomputing it where it is
+        # used costs less than a copy of its rows.
+        kind = "VIEW" if m.derived and not ordered else "TABLE"
         try:
             # A DuckDB table, not a file: every later step (duplicates, quarantine, labels,
             # placeholders, the final write) reads it at memory speed, and DuckDB spills it to
             # the temporary folder when it outgrows the memory limit.
-            self.con.execute(f"CREATE OR REPLACE TEMP TABLE stage_{i} AS {sql}")
+            self.con.execute(f"CREATE OR REPLACE TEMP {kind} stage_{i} AS {sql}")
         except duckdb.Error as e:
             raise InputFileError(
                 f"The input file {_file_in(e, m.source)} cannot be read: {_first_line(e)}"
             ) from None
 
-    def _stage_all(self, mappings: list[Mapping], sources: list[Source]) -> None:
+    def _stage_relation(self, i: int, m: Mapping) -> str:
+        """``stage_<i>`` with every column of the table, ``_m``, ``_line`` and ``_file``."""
+        cols = ["*"]
+        cols += [
+            f"CAST(NULL AS {c.sql_type}) AS {ident(c.name)}"
+            for c in absent_columns(table(m.table), m.present)
+        ]
+        if self._is_positional(m):
+            # The table was created from the file's scan in file order, so rowid 0 is line 2.
+            cols += [
+                f"{i} AS _m",
+                "CAST(rowid + 2 AS BIGINT) AS _line",
+                f"{sql_literal(str(m.source.path))} AS _file",
+            ]
+        return f"SELECT {', '.join(cols)} FROM stage_{i}"
+
+    def _stage_primary(self, mappings: list[Mapping], sources: list[Source]) -> None:
         primary = [(i, m) for i, m in enumerate(mappings) if not m.derived]
-        derived = [(i, m) for i, m in enumerate(mappings) if m.derived]
         for i, m in primary:
             self._stage(i, m)
         # Where the reader rejected lines, record numbers are off; fix them and stage again.
@@ -232,22 +293,22 @@ class _Run:
             )
             self.con.execute(f"CREATE OR REPLACE TABLE {src.rejects_table}_fix AS {line_fix_sql(src)}")
             self.con.execute(f"CREATE OR REPLACE VIEW {src.relation} AS {scan_sql(src, with_fix=True)}")
+            self.positional.discard(src.name)
             for i, m in primary:
-                if src.relation in m.sql:
+                if _reads(m, src):
                     self._stage(i, m, ordered=True)
-        self._stage_views(primary)
-        for i, m in derived:
-            self._stage(i, m)
-        self._stage_views(derived)
+        self._stage_views(mappings, list(dict.fromkeys(m.table for _, m in primary)))
 
-    def _stage_views(self, staged: list[tuple[int, Mapping]]) -> None:
-        for t in dict.fromkeys(m.table for _, m in staged):
-            union = " UNION ALL BY NAME ".join(f"SELECT * FROM stage_{i}" for i, m in staged if m.table == t)
+    def _stage_views(self, mappings: list[Mapping], tables: list[str]) -> None:
+        for t in tables:
+            union = " UNION ALL BY NAME ".join(
+                self._stage_relation(i, m) for i, m in enumerate(mappings) if m.table == t
+            )
             self.con.execute(f"CREATE OR REPLACE VIEW stage_{t} AS {union}")
 
     def _has_rejects(self, src: Source) -> bool:
         try:
-            return bool(self.con.execute(f"SELECT count(*) FROM {src.rejects_table}").fetchone()[0])
+            return bool(self._count(f"SELECT count(*) FROM {src.rejects_table}"))
         except duckdb.CatalogException:
             return False
 
@@ -265,25 +326,47 @@ class _Run:
             out[src.table].append(rel)
         return out
 
-    def _duplicates(self, t: str, idx: list[int]) -> bool:
+    def _find_duplicates(self, tables, mappings, by_table, dup: dict[str, bool]) -> None:
+        """Find each table's duplicate keys and define ``new_<table>``, the rows to load."""
+        with self.timed("duplicates"):
+            for t in tables:
+                unique = all(mappings[i].unique_keys for i in by_table[t])
+                dup[t] = False if unique else self._duplicates(t)
+                self.con.execute(f"CREATE OR REPLACE VIEW new_{t} AS {merge.new_rows_sql(table(t), dup[t])}")
+
+    def _duplicates(self, t: str) -> bool:
         tab = table(t)
         if not tab.key:
             return False
         self.con.execute(f"CREATE OR REPLACE TEMP TABLE duph_{t} AS {merge.duplicate_hashes_sql(tab)}")
-        if not self.con.execute(f"SELECT count(*) FROM duph_{t}").fetchone()[0]:
+        if not self._count(f"SELECT count(*) FROM duph_{t}"):
             return False
         self.con.execute(f"CREATE OR REPLACE TABLE dup_{t} AS {merge.duplicates_sql(tab, f'duph_{t}')}")
-        return bool(self.con.execute(f"SELECT count(*) FROM dup_{t}").fetchone()[0])
+        return bool(self._count(f"SELECT count(*) FROM dup_{t}"))
 
     # -- quarantine ------------------------------------------------------------------------------
-    def _write_quarantine(self, by_table, dup, rejects, sources) -> dict[str, int]:
+    def _tally(self, by_table, dup) -> dict[str, tuple[int, int, int]]:
+        """Per table: rows staged, rows that failed validation, rows to load."""
+        out = {}
+        for t in by_table:
+            staged, invalid = self.con.execute(f"SELECT count(*), count(_reason) FROM stage_{t}").fetchall()[
+                0
+            ]
+            loaded = self._count(f"SELECT count(*) FROM new_{t}") if dup[t] else staged - invalid
+            out[t] = (staged, invalid, loaded)
+        return out
+
+    def _write_quarantine(self, by_table, dup, rejects, sources, tally) -> dict[str, int]:
         out = {}
         for t in by_table:
             tab = table(t)
+            if not (tally[t][1] or dup[t] or rejects.get(t)):
+                out[t] = 0
+                continue
             self.con.execute(
                 f"CREATE OR REPLACE TABLE q_new AS {merge.quarantine_sql(tab, self.report.run_id, rejects.get(t, []), dup[t])}"
             )
-            n = self.con.execute("SELECT count(*) FROM q_new").fetchone()[0]
+            n = self._count("SELECT count(*) FROM q_new")
             out[t] = n
             if not n:
                 continue
@@ -297,15 +380,16 @@ class _Run:
                 existing = f"read_parquet({sql_literal(str(self.ws.path(t, 'quarantine')))})"
             files = list(dict.fromkeys(str(s.origin_path) for s in sources))
             self.say(f"writing the quarantine of {t}")
-            self.eng.write_table(t, merge.quarantine_merge_sql(existing, files), area="quarantine")
+            self._write(
+                t, merge.quarantine_merge_sql(existing, files), "quarantine", f"the quarantine of '{t}'"
+            )
         return out
 
     # -- counts and writes -----------------------------------------------------------------------
-    def _counts(self, by_table, q_counts) -> dict[str, TableCounts]:
+    def _counts(self, by_table, q_counts, tally) -> dict[str, TableCounts]:
         counts = {}
         for t in by_table:
-            staged = self.con.execute(f"SELECT count(*) FROM stage_{t}").fetchone()[0]
-            loaded = self.con.execute(f"SELECT count(*) FROM new_{t}").fetchone()[0]
+            staged, _, loaded = tally[t]
             rejected = q_counts[t] - (staged - loaded)
             c = TableCounts(read=staged + rejected, loaded=loaded, quarantined=q_counts[t])
             assert c.read == c.loaded + c.quarantined
@@ -339,7 +423,7 @@ class _Run:
                 self.con.execute(
                     f"CREATE OR REPLACE TABLE ph_{target} AS {merge.placeholder_sql(tab, refs, existing, holders)}"
                 )
-            ph[target] = self.con.execute(f"SELECT count(*) FROM ph_{target}").fetchone()[0]
+            ph[target] = self._count(f"SELECT count(*) FROM ph_{target}")
             if target not in counts:
                 if not ph[target]:
                     continue
@@ -355,12 +439,24 @@ class _Run:
             existing, ecols = self._existing(t, area)
             self.say(f"writing {t}")
             with self.timed(f"write {t}"):
-                counts[t].total = self.eng.write_table(
-                    t,
-                    merge.merged_sql(tab, existing, ecols, bool(ph.get(t))),
-                    area=area,
-                    label=f"table '{t}'",
+                counts[t].total = self._write(
+                    t, merge.merged_sql(tab, existing, ecols, bool(ph.get(t))), area, f"table '{t}'"
                 )
+
+    def _write(self, name: str, sql: str, area: str, label: str) -> int:
+        """Store the rows of ``sql`` as workspace table ``name`` in ``area``, atomically."""
+        with self.ws.writing(name, area) as tmp:
+            try:
+                return write_parquet(self.con, sql, tmp)
+            except duckdb.Error as e:
+                raise EngineError(
+                    f"The duckdb engine failed writing {label}: {_first_line(e)}", sql=sql
+                ) from e
+
+
+def _reads(m: Mapping, src: Source) -> bool:
+    """Whether the mapping's SQL reads the source's scan view."""
+    return re.search(rf"\b{re.escape(src.relation)}\b", m.sql) is not None
 
 
 def _known_hashes(ws: Workspace) -> dict[tuple[str, int, int], str]:

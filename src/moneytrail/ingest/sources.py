@@ -9,6 +9,11 @@ DuckDB keeps file order, so ``row_number() OVER ()`` on a single-file scan numbe
 reader accepted. When the reader rejected some lines, the record numbers are corrected with an
 as-of join on the rejected lines, so ``_line`` is always the physical line (header = line 1;
 a quoted field spanning several lines counts as one).
+
+``row_number() OVER ()`` makes DuckDB read the file on one thread. A mapping that is a plain
+projection of its file (see ``Mapping.positional``) reads the *unnumbered* scan instead, which
+DuckDB reads in parallel; its ``_line`` is NULL until the pipeline numbers the staged rows from
+their positions (a table created from an ordered scan keeps the scan's order in its ``rowid``).
 """
 
 from __future__ import annotations
@@ -154,21 +159,27 @@ def open_source(con, src: Source) -> None:
     con.execute(f"CREATE OR REPLACE VIEW {src.relation} AS {scan_sql(src)}")
 
 
-def csv_scan_sql(src: Source) -> str:
-    """The all-VARCHAR scan of a CSV file with its record number ``_rec`` (1-based)."""
+def read_csv_sql(src: Source) -> str:
+    """DuckDB's all-VARCHAR reader of a CSV file; unreadable lines go to ``src.rejects_table``."""
     columns = ", ".join(f"{sql_literal(c)}: 'VARCHAR'" for c in src.columns)
     return (
-        f"SELECT *, row_number() OVER () AS _rec FROM read_csv({sql_literal(str(src.path))}, "
+        f"read_csv({sql_literal(str(src.path))}, "
         f"header = true, auto_detect = false, columns = {{{columns}}}, delim = ',', quote = '\"', "
         f"escape = '\"', max_line_size = {MAX_LINE_BYTES}, store_rejects = true, "
         f"rejects_table = {sql_literal(src.rejects_table)}, rejects_scan = {sql_literal(src.rejects_table + '_scan')})"
     )
 
 
-def scan_sql(src: Source, with_fix: bool = False) -> str:
+def csv_scan_sql(src: Source) -> str:
+    """The all-VARCHAR scan of a CSV file with its record number ``_rec`` (1-based)."""
+    return f"SELECT *, row_number() OVER () AS _rec FROM {read_csv_sql(src)}"
+
+
+def scan_sql(src: Source, with_fix: bool = False, numbered: bool = True) -> str:
     """The scan with ``_line`` (physical line number) and ``_file``.
 
     ``with_fix`` corrects the line numbers after lines were rejected (see the module docstring).
+    ``numbered=False`` gives a CSV scan whose ``_line`` is NULL, read in parallel.
     """
     file = sql_literal(str(src.path))
     if src.is_parquet:
@@ -177,6 +188,8 @@ def scan_sql(src: Source, with_fix: bool = False) -> str:
             f"SELECT {cols}, CAST(file_row_number + 1 AS BIGINT) AS _line, {file} AS _file "
             f"FROM read_parquet({file}, file_row_number = true)"
         )
+    if not numbered:
+        return f"SELECT *, CAST(NULL AS BIGINT) AS _line, {file} AS _file FROM {read_csv_sql(src)}"
     if not with_fix:
         return (
             f"SELECT s.*, CAST(s._rec + 1 AS BIGINT) AS _line, {file} AS _file FROM ({csv_scan_sql(src)}) s"

@@ -127,6 +127,11 @@ def _derived(table: Table, column: str) -> bool:
     return table.name == "transactions" and column == "amount_cad"
 
 
+def absent_columns(table: Table, present: list[str]) -> list[Column]:
+    """The table's columns a mapping does not provide: always NULL in its rows."""
+    return [c for c in table.columns if c.name not in present and not _derived(table, c.name)]
+
+
 def typed_columns_sql(table: Table, present: list[str], typed_refs: bool = False) -> list[str]:
     """The table's columns, typed, in declared order; absent columns are typed NULLs."""
 

@@ -39,10 +39,18 @@ class Mapping:
     # Extra text columns (named ``x_*``) kept in the staged rows but never in the table: labels
     # read in the same pass, for a ``derived`` mapping to turn into truth.
     extras: list[str] = field(default_factory=list)
-    # A derived mapping reads ``stage_<table>`` views of other mappings, after they were staged.
+    # A derived mapping reads the loaded rows (``new_<table>`` views) of other mappings, after
+    # they were staged and de-duplicated.
     derived: bool = False
     # The SQL does not keep file order (a join): sort the staged rows by line.
     ordered: bool = False
+    # The SQL is a plain projection of its source's scan: one row per record, in file order, no
+    # join or filter, and ``_line`` only passed through. DuckDB may then read the file in
+    # parallel, and the pipeline numbers the lines from the staged rows' positions.
+    positional: bool = False
+    # The SQL yields each key at most once (one row per loaded row of a keyed table), so the
+    # duplicate check is skipped.
+    unique_keys: bool = False
     # The SQL yields ``_check``: a format-specific reason (or NULL) checked before the schema's.
     checked: bool = False
     # SQL for a bad row's raw text, over the mapping's columns, computed only for bad rows

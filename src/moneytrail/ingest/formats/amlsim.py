@@ -133,7 +133,7 @@ class AmlsimFormat:
         present = ["account_id", "holder_party_id", "institution", "institution_type", "country", "currency"]
         present += ["is_external", "source", "source_id"]
         origin = {"account_id": "acct_id", "source_id": "acct_id", "currency": "acct_rptng_crncy"}
-        return Mapping("accounts", sql, present, a, origin, raw=a.raw_expr())
+        return Mapping("accounts", sql, present, a, origin, raw=a.raw_expr(), positional=True)
 
     def _parties(self, a: Source) -> Mapping:
         kind = "'unknown'"
@@ -158,7 +158,7 @@ class AmlsimFormat:
         """
         present = ["party_id", "kind", "name", "birth_date", "address", "country", "source", "source_id"]
         origin = {"party_id": "dsply_nm", "source_id": "dsply_nm", "kind": "type"}
-        return Mapping("parties", sql, present, a, origin, raw=a.raw_expr())
+        return Mapping("parties", sql, present, a, origin, raw=a.raw_expr(), positional=True)
 
     def _transactions(self, t: Source, acc: Source | None, currency: str, ordered: bool) -> Mapping:
         join = ""
@@ -191,7 +191,15 @@ class AmlsimFormat:
             "currency": "acct_rptng_crncy",
         }
         return Mapping(
-            "transactions", sql, present, t, origin, extras=extras, ordered=ordered, raw=t.raw_expr()
+            "transactions",
+            sql,
+            present,
+            t,
+            origin,
+            extras=extras,
+            ordered=ordered,
+            raw=t.raw_expr(),
+            positional=not join,
         )
 
     # -- truth -------------------------------------------------------------------------------------
@@ -217,11 +225,18 @@ class AmlsimFormat:
                    coalesce({alert}, {a_alert}) AS network_id,
                    '{SOURCE}' AS source,
                    s._line, s._file, CAST(NULL AS VARCHAR) AS _raw
-            FROM stage_transactions s {join}
-            WHERE s._reason IS NULL
+            FROM new_transactions s {join}
         """
         present = ["txn_id", "is_laundering", "typology", "network_id", "source"]
-        return Mapping("transaction_labels", sql, present, t, derived=True, ordered=alerts is not None)
+        return Mapping(
+            "transaction_labels",
+            sql,
+            present,
+            t,
+            derived=True,
+            ordered=alerts is not None,
+            unique_keys=True,
+        )
 
     def _account_labels(
         self, acc: Source | None, alerts: Source | None, sars: Source | None
@@ -254,8 +269,7 @@ class AmlsimFormat:
                        CAST(coalesce(g.is_sar, false) AS VARCHAR) AS is_laundering,
                        g.alert_ids AS network_id, g.alert_types AS typology,
                        '{SOURCE}' AS source, s._line, s._file, CAST(NULL AS VARCHAR) AS _raw
-                FROM stage_accounts s LEFT JOIN ({agg}) g ON g.acct_id = s.source_id
-                WHERE s._reason IS NULL
+                FROM new_accounts s LEFT JOIN ({agg}) g ON g.acct_id = s.source_id
             """
             return Mapping(
                 "account_labels",
@@ -264,6 +278,7 @@ class AmlsimFormat:
                 acc,
                 derived=True,
                 ordered=True,
+                unique_keys=True,
             )
         src = alerts or sars
         sql = f"""
@@ -274,5 +289,9 @@ class AmlsimFormat:
             FROM ({agg})
         """
         return Mapping(
-            "account_labels", sql, ["account_id", "is_laundering", "network_id", "typology", "source"], src
+            "account_labels",
+            sql,
+            ["account_id", "is_laundering", "network_id", "typology", "source"],
+            src,
+            unique_keys=True,
         )

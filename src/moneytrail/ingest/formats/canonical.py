@@ -84,5 +84,7 @@ class CanonicalFormat:
             present = [c for c in t.column_names if src.has(c)]
             cols = ", ".join(ident(c) for c in present)
             sql = f"SELECT {cols}, _line, _file, {src.raw_columns_sql()} FROM {src.relation}"
-            out.append(Mapping(table=name, sql=sql, present=present, source=src, raw=src.raw_expr()))
+            out.append(
+                Mapping(table=name, sql=sql, present=present, source=src, raw=src.raw_expr(), positional=True)
+            )
         return out

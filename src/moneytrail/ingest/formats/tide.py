@@ -226,11 +226,12 @@ class TideFormat:
             SELECT s.txn_id, CAST(({fraud} OR {pid} IS NOT NULL) AS VARCHAR) AS is_laundering,
                    {ptype} AS typology, {pid} AS network_id, '{SOURCE}' AS source,
                    s._line, s._file, CAST(NULL AS VARCHAR) AS _raw
-            FROM stage_transactions s {join}
-            WHERE s._reason IS NULL
+            FROM new_transactions s {join}
         """
         present = ["txn_id", "is_laundering", "typology", "network_id", "source"]
-        return Mapping("transaction_labels", sql, present, e, derived=True, ordered=has_patterns)
+        return Mapping(
+            "transaction_labels", sql, present, e, derived=True, ordered=has_patterns, unique_keys=True
+        )
 
     @staticmethod
     def _fraud(s: Source) -> str:
@@ -257,8 +258,7 @@ class TideFormat:
                        AS is_laundering,
                    {pid} AS network_id, {ptype} AS typology, '{SOURCE}' AS source,
                    s._line, s._file, CAST(NULL AS VARCHAR) AS _raw
-            FROM stage_accounts s {join}
-            WHERE s._reason IS NULL
+            FROM new_accounts s {join}
         """
         return Mapping(
             "account_labels",
@@ -267,6 +267,7 @@ class TideFormat:
             n,
             derived=True,
             ordered=True,
+            unique_keys=True,
         )
 
     def _party_labels(self, n: Source, has_patterns: bool) -> Mapping:
@@ -277,8 +278,7 @@ class TideFormat:
                    CASE WHEN {fraud} THEN 'fraudulent' ELSE 'legitimate' END AS role,
                    {pid} AS network_id, '{SOURCE}' AS source,
                    s._line, s._file, CAST(NULL AS VARCHAR) AS _raw
-            FROM stage_parties s {join}
-            WHERE s._reason IS NULL
+            FROM new_parties s {join}
         """
         return Mapping(
             "party_labels",
@@ -287,4 +287,5 @@ class TideFormat:
             n,
             derived=True,
             ordered=True,
+            unique_keys=True,
         )
