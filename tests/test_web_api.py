@@ -177,6 +177,12 @@ def test_leads_queue_ranks_filters_and_searches(analyst):
     assert analyst.get("/api/leads/L9999").status_code == 404
 
 
+def test_leads_queue_pages_through_the_ranking(analyst):
+    pages = [analyst.get("/api/leads", params={"limit": 1, "offset": k}).json() for k in (0, 1, 2)]
+    assert [[i["lead_id"] for i in p["items"]] for p in pages] == [["L0001"], ["L0002"], []]
+    assert {p["total"] for p in pages} == {2}
+
+
 def test_network_has_amounts_and_aggregates_large_networks(analyst):
     net = analyst.get("/api/leads/L0001/network").json()
     ids = {n["id"] for n in net["nodes"]}

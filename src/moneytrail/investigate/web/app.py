@@ -15,6 +15,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import FileResponse, JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
+from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from moneytrail.investigate.cases import Hasher, open_store
@@ -63,9 +64,9 @@ def create_app(
 ) -> FastAPI:
     """The workbench over ``workspace`` with case data at ``database_url`` (default SQLite in the workspace)."""
     reader = Reader(workspace, threads=reader_threads).open()
-    # The name index needs the resolver's romanisation tables, slow to load: build it before the
-    # first search asks for it.
-    threading.Thread(target=_warm_search, args=(reader,), name="workbench-warm-search", daemon=True).start()
+    # The name index needs the resolver's romanisation tables, slow to load, and the pages' lookups
+    # take a moment each: build them before the first request asks for them.
+    threading.Thread(target=_warm, args=(reader,), name="workbench-warm", daemon=True).start()
     store = open_store(workspace, database_url, hasher)
     app = FastAPI(
         title="moneytrail workbench",
@@ -122,19 +123,35 @@ def create_app(
     async def _validation_error(request: Request, exc: RequestValidationError):
         return JSONResponse({"detail": _jsonable(exc.errors())}, status_code=422)
 
-    @app.middleware("http")
-    async def _headers(request: Request, call_next):
-        response = await call_next(request)
-        h = response.headers
-        h.setdefault("Content-Security-Policy", DOCS_CSP if request.url.path == "/docs" else CSP)
-        h.setdefault("X-Content-Type-Options", "nosniff")
-        h.setdefault("X-Frame-Options", "DENY")
-        h.setdefault("Referrer-Policy", "no-referrer")
-        if request.url.path.startswith("/api/") or not request.url.path.startswith(("/static/", "/vendor/")):
-            h.setdefault("Cache-Control", "no-store")
-        return response
+    app.add_middleware(SecurityHeaders)
 
     return app
+
+
+class SecurityHeaders:
+    """Security and caching headers on every response (plain ASGI: no extra task per request)."""
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path = scope["path"]
+
+        async def send_with_headers(message):
+            if message["type"] == "http.response.start":
+                h = MutableHeaders(scope=message)
+                h.setdefault("Content-Security-Policy", DOCS_CSP if path == "/docs" else CSP)
+                h.setdefault("X-Content-Type-Options", "nosniff")
+                h.setdefault("X-Frame-Options", "DENY")
+                h.setdefault("Referrer-Policy", "no-referrer")
+                if path.startswith("/api/") or not path.startswith(("/static/", "/vendor/")):
+                    h.setdefault("Cache-Control", "no-store")
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
 
 
 def _jsonable(errors: list) -> list:
@@ -147,11 +164,16 @@ def _jsonable(errors: list) -> list:
     return out
 
 
-def _warm_search(reader: Reader) -> None:
+def _warm(reader: Reader) -> None:
+    from moneytrail.investigate.web.api.routes.leads import pin_large_networks
+    from moneytrail.investigate.web.profile import warm_lookups
     from moneytrail.investigate.web.search import build_index
 
     try:
+        warm_lookups(reader)
         if reader.has("parties"):
             reader.cached(("name-index",), lambda: build_index(reader))
-    except Exception:  # noqa: BLE001 - a failed warm-up only means the first search builds the index
+        if reader.wait_for_legs(3600):
+            pin_large_networks(reader)
+    except Exception:  # noqa: BLE001 - a failed warm-up only means the first request builds what it needs
         pass

@@ -32,6 +32,16 @@ def list_leads(
     return {"total": total, "items": [lead_summary(r) for r in rows], "typologies": typologies}
 
 
+def lead_ids(reader: Reader) -> list[str]:
+    """Every lead's id, by rank."""
+    if not reader.has("leads"):
+        return []
+    return [
+        r["lead_id"]
+        for r in reader.rows("SELECT lead_id FROM leads ORDER BY rank, lead_id", label="the lead ids")
+    ]
+
+
 def lead_summary(row: dict) -> dict:
     accounts = split_ids(row.get("member_account_ids"))
     parties = split_ids(row.get("member_party_ids"))
@@ -50,10 +60,8 @@ def lead_summary(row: dict) -> dict:
 
 
 def get_lead(reader: Reader, lead_id: str) -> dict | None:
-    """A lead with its members (names and scores), or None."""
-    if not reader.has("leads"):
-        return None
-    rows = reader.rows(Q.lead_sql(lead_id), label=f"lead {lead_id}")
+    """A lead with its members (names and scores, the 200 most suspicious), or None."""
+    rows = reader.lookup("leads", "lead_id", [lead_id])
     if not rows:
         return None
     row = rows[0]
@@ -62,14 +70,20 @@ def get_lead(reader: Reader, lead_id: str) -> dict | None:
     party_ids = split_ids(row.get("member_party_ids"))
     out["account_ids"] = accounts
     out["party_ids"] = party_ids
+    scores = {s["party_id"]: s for s in reader.lookup("party_scores", "party_id", party_ids)}
     members = []
-    if reader.has("parties") and party_ids:
-        score_cols = "s.score, s.reason" if reader.has("party_scores") else "NULL AS score, NULL AS reason"
-        join = "LEFT JOIN party_scores s ON s.party_id = p.party_id" if reader.has("party_scores") else ""
-        members = reader.rows(
-            f"SELECT p.party_id, p.name, p.name_native, p.kind, {score_cols} FROM parties p {join} "
-            f"WHERE p.party_id IN {Q.in_list(party_ids)} ORDER BY score DESC NULLS LAST, p.party_id LIMIT 200",
-            label=f"the members of lead {lead_id}",
+    for p in reader.lookup("parties", "party_id", party_ids):
+        s = scores.get(p["party_id"], {})
+        members.append(
+            {
+                "party_id": p["party_id"],
+                "name": p.get("name"),
+                "name_native": p.get("name_native"),
+                "kind": p.get("kind"),
+                "score": s.get("score"),
+                "reason": s.get("reason"),
+            }
         )
-    out["members"] = members
+    members.sort(key=lambda m: (m["score"] is None, -(m["score"] or 0), m["party_id"]))
+    out["members"] = members[:200]
     return out

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import json
 
+import pyarrow as pa
+import pyarrow.compute as pc
+
 from moneytrail.investigate.web import queries as Q
-from moneytrail.investigate.web.reader import LEGS_SELECTION, Reader
+from moneytrail.investigate.web.reader import Reader
 
 _MAX_EVIDENCE = 200
 
@@ -48,34 +51,141 @@ def _metrics(text: str | None) -> dict:
     return {str(k): v for k, v in data.items()} if isinstance(data, dict) else {}
 
 
+_ACCOUNT_COLUMNS = (
+    "account_id",
+    "institution",
+    "institution_type",
+    "country",
+    "currency",
+    "opened_at",
+    "source_id",
+)
+_SCORE_COLUMNS = ("score", "alert", "typologies", "reason", "contributions")
+_PERSON_COLUMNS = ("name", "name_native", "source", "source_id", "phone", "birth_date")
+_HIT_COLUMNS = (
+    "hit_id",
+    "detector_id",
+    "indicator_ids",
+    "entity_kind",
+    "entity_id",
+    "window_start",
+    "window_end",
+    "metrics",
+    "evidence_txn_ids",
+    "severity",
+)
+_SESSION_COLUMNS = (
+    "session_id",
+    "casino",
+    "start_ts",
+    "buy_in_cad",
+    "cash_out_cad",
+    "cash_out_form",
+    "share_small_bills",
+)
+_TRANSFER_COLUMNS = (
+    "transfer_id",
+    "property_id",
+    "ts",
+    "buyer_party_id",
+    "seller_party_id",
+    "price",
+    "mortgage_amount",
+    "lender_kind",
+    "cash_amount",
+    "via_trust_account",
+)
+_LARGEST_COLUMNS = (
+    "txn_id",
+    "ts",
+    "account_id",
+    "counterparty_id",
+    "direction",
+    "amount_cad",
+    "channel",
+    "country_src",
+    "country_dst",
+)
+_EVIDENCE_COLUMNS = (
+    "txn_id",
+    "ts",
+    "src_account_id",
+    "dst_account_id",
+    "amount",
+    "currency",
+    "amount_cad",
+    "channel",
+    "cash_denomination",
+    "country_src",
+    "country_dst",
+    "memo",
+    "source_id",
+)
+_LIMIT = 50
+
+
+def _pick(row: dict, columns: tuple[str, ...]) -> dict:
+    return {c: row.get(c) for c in columns}
+
+
+def _desc_nulls_last(value):
+    return (value is None, -(value or 0))
+
+
+# The in-memory lookups the lead, network and profile pages use: (table, column).
+LOOKUPS = (
+    ("leads", "lead_id"),
+    ("parties", "party_id"),
+    ("accounts", "account_id"),
+    ("accounts", "holder_party_id"),
+    ("account_scores", "account_id"),
+    ("party_scores", "party_id"),
+    ("detector_hits", "entity_id"),
+    ("resolved_entities", "party_id"),
+    ("resolved_entities", "entity_id"),
+    ("links", "party_a"),
+    ("links", "party_b"),
+    ("casino_sessions", "party_id"),
+    ("property_transfers", "buyer_party_id"),
+    ("property_transfers", "seller_party_id"),
+    ("property_transfers", "lender_party_id"),
+)
+
+
+def warm_lookups(reader: Reader) -> None:
+    """Build every lookup the pages use (at start, so the first requests do not wait)."""
+    for table, column in LOOKUPS:
+        reader.lookup(table, column, [])
+    if reader.has("leads"):
+        reader.cached(("lead-members",), lambda: _lead_members(reader))
+
+
 def get_profile(reader: Reader, party_id: str) -> dict | None:
-    """Everything the profile page shows about one party, or None when it does not exist."""
-    if not reader.has("parties"):
-        return None
-    rows = reader.rows(Q.party_sql(party_id), label=f"party {party_id}")
+    """Everything the profile page shows about one party, or None when it does not exist.
+
+    Every table is read through the reader's in-memory lookups and the legs of the party's
+    accounts, so a profile costs no scan, whatever the size of the workspace.
+    """
+    rows = reader.lookup("parties", "party_id", [party_id])
     if not rows:
         return None
     party = rows[0]
-    has_scores = reader.has("account_scores")
-    accounts = (
-        reader.rows(Q.party_accounts_sql(party_id, has_scores), label="the party's accounts")
-        if reader.has("accounts")
-        else []
-    )
+    accounts = [_pick(a, _ACCOUNT_COLUMNS) for a in reader.lookup("accounts", "holder_party_id", [party_id])]
+    scores = {
+        s["account_id"]: s
+        for s in reader.lookup("account_scores", "account_id", [a["account_id"] for a in accounts])
+    }
     for a in accounts:
+        a.update(_pick(scores.get(a["account_id"], {}), _SCORE_COLUMNS))
         a["contributions"] = _contributions(a.get("contributions"))
+    accounts.sort(key=lambda a: (_desc_nulls_last(a["score"]), a["account_id"]))
     account_ids = [a["account_id"] for a in accounts]
 
-    aliases: list[dict] = []
-    if reader.has("resolved_entities"):
-        aliases = reader.rows(Q.aliases_resolved_sql(party_id), label="the party's aliases")
-    if not aliases and reader.has("links"):
-        aliases = reader.rows(Q.aliases_links_sql(party_id), label="the party's same_as links")
-
+    aliases = _aliases(reader, party_id)
     score = None
-    if reader.has("party_scores"):
-        s = reader.rows(Q.party_score_sql(party_id), label="the party's score")
-        score = s[0] if s else None
+    s = reader.lookup("party_scores", "party_id", [party_id])
+    if s:
+        score = _pick(s[0], ("score", "alert", "typologies", "reason"))
     if score is None and accounts and any(a.get("score") is not None for a in accounts):
         best = max((a for a in accounts if a.get("score") is not None), key=lambda a: a["score"])
         score = {
@@ -85,52 +195,34 @@ def get_profile(reader: Reader, party_id: str) -> dict | None:
             "reason": best.get("reason"),
         }
 
-    hits = []
-    if reader.has("detector_hits"):
-        hits = reader.rows(Q.hits_sql(account_ids, [party_id]), label="the party's detector hits")
+    hits = [
+        _pick(h, _HIT_COLUMNS)
+        for h in reader.lookup("detector_hits", "entity_id", [*account_ids, party_id])
+        if (h["entity_kind"] == "account" and h["entity_id"] in account_ids)
+        or (h["entity_kind"] == "party" and h["entity_id"] == party_id)
+    ]
+    hits = sorted(hits, key=lambda h: (-(h["severity"] or 0), h["hit_id"]))[:100]
     evidence_ids: list[str] = []
     for h in hits:
         h["metrics"] = _metrics(h.get("metrics"))
         h["evidence_txn_ids"] = [t for t in (h.get("evidence_txn_ids") or "").split(";") if t]
         h["indicator_ids"] = [t for t in (h.get("indicator_ids") or "").split(";") if t]
         evidence_ids.extend(h["evidence_txn_ids"][:20])
-    evidence = []
-    if evidence_ids and reader.has("transactions"):
-        evidence = reader.rows(
-            Q.transactions_by_id_sql(sorted(set(evidence_ids))[:_MAX_EVIDENCE]),
-            label="the evidence transactions",
-        )
 
-    timeline = (
-        reader.rows(Q.timeline_sql(account_ids, LEGS_SELECTION), label="the timeline", legs_for=account_ids)
-        if account_ids and reader.has("legs")
-        else []
-    )
-    largest = (
-        reader.rows(
-            Q.recent_legs_sql(account_ids, legs=LEGS_SELECTION),
-            label="the largest transactions",
-            legs_for=account_ids,
-        )
-        if account_ids and reader.has("legs")
-        else []
-    )
-    sessions = (
-        reader.rows(Q.casino_sessions_sql(party_id), label="casino sessions")
-        if reader.has("casino_sessions")
-        else []
-    )
-    alias_ids = [a["party_id"] for a in aliases]
-    properties = (
-        reader.rows(Q.property_transfers_sql([party_id, *alias_ids]), label="property transfers")
-        if reader.has("property_transfers")
-        else []
-    )
-    leads = (
-        reader.rows(Q.leads_with_member_sql(party_id, account_ids), label="the party's leads")
-        if reader.has("leads")
-        else []
-    )
+    has_legs = bool(account_ids) and reader.has("legs")
+    legs = reader.legs_of(account_ids, _LARGEST_COLUMNS) if has_legs else None
+    evidence = _evidence(reader, sorted(set(evidence_ids))[:_MAX_EVIDENCE], account_ids if has_legs else [])
+    sessions = sorted(
+        (_pick(r, _SESSION_COLUMNS) for r in reader.lookup("casino_sessions", "party_id", [party_id])),
+        key=lambda r: (r["start_ts"], r["session_id"]),
+    )[:_LIMIT]
+    people = [party_id, *(a["party_id"] for a in aliases)]
+    transfers = {
+        r["transfer_id"]: _pick(r, _TRANSFER_COLUMNS)
+        for column in ("buyer_party_id", "seller_party_id", "lender_party_id")
+        for r in reader.lookup("property_transfers", column, people)
+    }
+    properties = sorted(transfers.values(), key=lambda r: (r["ts"], r["transfer_id"]))[:_LIMIT]
     return {
         "party": party,
         "aliases": aliases,
@@ -138,9 +230,115 @@ def get_profile(reader: Reader, party_id: str) -> dict | None:
         "score": score,
         "hits": hits,
         "evidence": evidence,
-        "timeline": timeline,
-        "largest_transactions": largest,
+        "timeline": _timeline(legs),
+        "largest_transactions": _largest(legs),
         "casino_sessions": sessions,
         "property_transfers": properties,
-        "leads": leads,
+        "leads": leads_with_member(reader, party_id, account_ids),
     }
+
+
+def _aliases(reader: Reader, party_id: str) -> list[dict]:
+    """Other records of the same resolved entity; else those linked by a ``same_as`` link."""
+    entities = [r["entity_id"] for r in reader.lookup("resolved_entities", "party_id", [party_id])]
+    same = [r for r in reader.lookup("resolved_entities", "entity_id", entities) if r["party_id"] != party_id]
+    people = {p["party_id"]: p for p in reader.lookup("parties", "party_id", [r["party_id"] for r in same])}
+    aliases = [
+        {
+            "party_id": r["party_id"],
+            "entity_id": r["entity_id"],
+            **_pick(people[r["party_id"]], _PERSON_COLUMNS),
+        }
+        for r in same
+        if r["party_id"] in people
+    ]
+    if aliases:
+        return sorted(aliases, key=lambda a: a["party_id"])
+    links = [
+        (link["party_b"] if link["party_a"] == party_id else link["party_a"], link.get("weight"))
+        for column in ("party_a", "party_b")
+        for link in reader.lookup("links", column, [party_id])
+        if link["kind"] == "same_as"
+    ]
+    people = {p["party_id"]: p for p in reader.lookup("parties", "party_id", [o for o, _w in links])}
+    out = [
+        {"party_id": other, **_pick(people[other], _PERSON_COLUMNS), "weight": weight}
+        for other, weight in links
+        if other in people
+    ]
+    return sorted(out, key=lambda a: (_desc_nulls_last(a["weight"]), a["party_id"]))
+
+
+def leads_with_member(reader: Reader, party_id: str, account_ids: list[str]) -> list[dict]:
+    """The leads (id, rank, score) the party or one of its first 20 accounts belongs to, by rank."""
+    if not reader.has("leads"):
+        return []
+    members = reader.cached(("lead-members",), lambda: _lead_members(reader))
+    found = {lead["lead_id"]: lead for key in [party_id, *account_ids[:20]] for lead in members.get(key, ())}
+    return sorted(found.values(), key=lambda r: (r["rank"], r["lead_id"]))[:20]
+
+
+def _lead_members(reader: Reader) -> dict[str, list[dict]]:
+    out: dict[str, list[dict]] = {}
+    for r in reader.rows(
+        "SELECT lead_id, rank, score, member_party_ids, member_account_ids FROM leads",
+        label="the leads' members",
+    ):
+        lead = {"lead_id": r["lead_id"], "rank": r["rank"], "score": r["score"]}
+        for key in {
+            *(r["member_party_ids"] or "").split(";"),
+            *(r["member_account_ids"] or "").split(";"),
+        } - {""}:
+            out.setdefault(key, []).append(lead)
+    return out
+
+
+def _timeline(legs: pa.Table | None) -> list[dict]:
+    """Money in and out of the accounts per month."""
+    if legs is None or legs.num_rows == 0:
+        return []
+    incoming = pc.equal(legs.column("direction"), "in")
+    amount = pc.fill_null(legs.column("amount_cad"), 0.0)
+    zero = pa.scalar(0.0, amount.type)
+    table = pa.table(
+        {
+            "month": pc.floor_temporal(legs.column("ts"), unit="month"),
+            "in_cad": pc.if_else(incoming, amount, zero),
+            "out_cad": pc.if_else(pc.equal(legs.column("direction"), "out"), amount, zero),
+        }
+    )
+    grouped = table.group_by("month").aggregate([("in_cad", "sum"), ("out_cad", "sum"), ("month", "count")])
+    grouped = grouped.sort_by("month")
+    return [
+        {"month": r["month"], "in_cad": r["in_cad_sum"], "out_cad": r["out_cad_sum"], "n": r["month_count"]}
+        for r in grouped.to_pylist()
+    ]
+
+
+def _largest(legs: pa.Table | None) -> list[dict]:
+    """The largest legs of the accounts."""
+    if legs is None or legs.num_rows == 0:
+        return []
+    order = pc.sort_indices(
+        legs, sort_keys=[("amount_cad", "descending"), ("ts", "ascending"), ("txn_id", "ascending")]
+    )
+    return legs.take(order[:_LIMIT]).select(list(_LARGEST_COLUMNS)).to_pylist()
+
+
+def _evidence(reader: Reader, txn_ids: list[str], account_ids: list[str]) -> list[dict]:
+    """The evidence transactions, looked up among the legs of the party's accounts.
+
+    A detector's evidence involves the account it fired on, so the legs answer without scanning
+    the transactions table; only ids not found there are read from the table itself.
+    """
+    if not txn_ids:
+        return []
+    found: dict[str, dict] = {}
+    if account_ids:
+        for r in reader.legs_of(account_ids, _EVIDENCE_COLUMNS, txn_ids).to_pylist():
+            found.setdefault(r["txn_id"], r)
+    missing = sorted(set(txn_ids) - set(found))
+    if missing and reader.has("transactions"):
+        for r in reader.rows(Q.transactions_by_id_sql(missing), label="the evidence transactions"):
+            found.setdefault(r["txn_id"], r)
+    return sorted(found.values(), key=lambda r: (r["ts"], r["txn_id"]))

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Annotated
+import hashlib
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Annotated, Any
 
-from fastapi import Depends, HTTPException, Request, status
+from fastapi import Depends, HTTPException, Request, Response, status
+from pydantic import BaseModel
 
 from moneytrail.investigate.cases.models import User
 from moneytrail.investigate.cases.store import CaseStore
@@ -20,6 +24,40 @@ from moneytrail.investigate.web.security import (
 from moneytrail.workspace import Workspace
 
 
+class SessionCache:
+    """Sessions the store confirmed in the last ``ttl`` seconds, so a page's burst of requests asks once.
+
+    Logging out and disabling a user in the workbench clear it at once; a change made by another
+    process (``moneytrail users disable``) takes effect within ``ttl`` seconds.
+    """
+
+    def __init__(self, ttl: float = 2.0):
+        self.ttl = ttl
+        self._items: dict[str, tuple[float, Principal]] = {}
+        self._lock = threading.Lock()
+
+    @staticmethod
+    def _key(token: str) -> str:
+        return hashlib.sha256(token.encode()).hexdigest()
+
+    def get(self, token: str) -> Principal | None:
+        item = self._items.get(self._key(token))
+        if item is None or item[0] < time.monotonic():
+            return None
+        return item[1]
+
+    def put(self, token: str, principal: Principal) -> None:
+        with self._lock:
+            now = time.monotonic()
+            if len(self._items) > 10_000:
+                self._items = {k: v for k, v in self._items.items() if v[0] >= now}
+            self._items[self._key(token)] = (now + self.ttl, principal)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items = {}
+
+
 @dataclass
 class WorkbenchState:
     """What every request needs, built once by ``create_app``."""
@@ -29,6 +67,7 @@ class WorkbenchState:
     store: CaseStore
     throttle: LoginThrottle
     secure_cookies: bool = False
+    sessions: SessionCache = field(default_factory=SessionCache)
 
 
 @dataclass
@@ -55,10 +94,17 @@ def client_of(request: Request) -> str:
 
 def _principal(request: Request, state: WorkbenchState) -> Principal | None:
     token = request.cookies.get(SESSION_COOKIE, "")
-    sess = state.store.resolve_session(token) if token else None
+    if not token:
+        return None
+    p = state.sessions.get(token)
+    if p is not None:
+        return p
+    sess = state.store.resolve_session(token)
     if sess is None:
         return None
-    return Principal(user=sess.user, csrf_token=sess.csrf_token, token=token)
+    p = Principal(user=sess.user, csrf_token=sess.csrf_token, token=token)
+    state.sessions.put(token, p)
+    return p
 
 
 def current_principal(request: Request, state: StateDep) -> Principal:
@@ -107,6 +153,16 @@ def page_user(request: Request, state: StateDep) -> Principal:
 
 
 PageUser = Annotated[Principal, Depends(page_user)]
+
+
+def json_body(model: type[BaseModel], value: Any) -> bytes | None:
+    """``value`` checked against ``model`` and encoded, once, so a cached answer is sent as it is."""
+    return None if value is None else model.model_validate(value).model_dump_json().encode()
+
+
+def json_response(body: bytes) -> Response:
+    return Response(content=body, media_type="application/json")
+
 
 # Documented on every protected route so clients (and schemathesis) know them.
 AUTH_RESPONSES = {

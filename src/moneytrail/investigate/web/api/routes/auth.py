@@ -76,6 +76,7 @@ def login(body: LoginIn, request: Request, response: Response, state: StateDep) 
 def logout(p: PrincipalDep, request: Request, response: Response, state: StateDep) -> Response:
     """End the session."""
     state.store.end_session(p.token)
+    state.sessions.clear()
     audit(state, request, p.user, "logout", "user", p.user.username)
     response = Response(status_code=204)
     response.delete_cookie(SESSION_COOKIE, path="/")

@@ -57,5 +57,6 @@ def disable_user(username: str, user: AdminUser, state: StateDep, request: Reque
     if state.store.user(username) is None:
         raise HTTPException(404, f"There is no user called {username!r}.")
     u = state.store.set_disabled(username, True, by=user.username)
+    state.sessions.clear()
     audit(state, request, user, "user_disable", "user", username)
     return _out(u)

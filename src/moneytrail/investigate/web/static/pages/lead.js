@@ -31,12 +31,15 @@
     return lead;
   }
 
+  // Aggregated nodes ("312 other bank accounts") have ids starting with "group:".
+  function isGroup(d) { return d.id.startsWith("group:"); }
+
   function nodeSize(v, max) { return 18 + 42 * Math.sqrt((v || 0) / (max || 1)); }
 
   function elementsOf(net) {
     const maxV = Math.max(1, ...net.nodes.map((n) => n.volume_cad));
     const maxE = Math.max(1, ...net.edges.map((e) => e.amount_cad));
-    const nodes = net.nodes.map((n) => ({ data: { ...n, size: nodeSize(n.volume_cad, maxV),
+    const nodes = net.nodes.map((n) => ({ classes: isGroup(n) ? "group" : "", data: { ...n, size: nodeSize(n.volume_cad, maxV),
       color: COLORS[n.institution_type] || COLORS.other, risk: n.score || 0,
       display: (n.label_native ? `${n.label}\n${n.label_native}` : n.label) } }));
     const edges = net.edges.map((e) => ({ data: { ...e, width: 1 + 7 * Math.sqrt(e.amount_cad / maxE),
@@ -51,7 +54,7 @@
         "font-family": "Noto Sans, Noto Sans CJK SC, sans-serif", color: "#1d2733",
         "border-width": "mapData(risk, 0, 1, 0, 6)", "border-color": "#b23a3a" } },
       { selector: "node[?member]", style: { "font-weight": "bold" } },
-      { selector: "node[group_size > 1]", style: { shape: "round-rectangle", "background-opacity": 0.5 } },
+      { selector: "node.group", style: { shape: "round-rectangle", "background-opacity": 0.5 } },
       { selector: "edge", style: { width: "data(width)", "line-color": "#a9b4c2", "target-arrow-color": "#a9b4c2",
         "target-arrow-shape": "triangle", "curve-style": "bezier", label: "data(display)", "font-size": 9,
         color: "#5f6b7a", "text-background-color": "#fbfcfd", "text-background-opacity": 0.8, "text-background-padding": 1 } },
@@ -74,7 +77,7 @@
     const rows = [
       el("h3", {}, name(d.label, d.label_native)),
       el("dl", { class: "kv" },
-        el("dt", {}, "Account"), el("dd", {}, d.group_size > 1 ? `${d.group_size} accounts` : d.id),
+        el("dt", {}, "Account"), el("dd", {}, isGroup(d) ? `${d.group_size} accounts` : d.id),
         el("dt", {}, "Institution"), el("dd", {}, d.institution || LABELS[d.institution_type] || "–"),
         el("dt", {}, "Country"), el("dd", {}, d.country || "–"),
         el("dt", {}, "Money through"), el("dd", {}, cad(d.volume_cad)),
@@ -82,7 +85,7 @@
     ];
     const buttons = el("div", { class: "buttons" });
     if (d.party_id) buttons.append(el("a", { class: "button", href: `/entities/${encodeURIComponent(d.party_id)}`, "data-testid": "open-member" }, "Open profile"));
-    if (d.group_size === 1) {
+    if (!isGroup(d)) {
       buttons.append(el("button", { type: "button", onclick: () => expand(d.id).catch(fail) }, "Expand neighbours"));
       buttons.append(el("button", { type: "button", onclick: () => { pathFrom = d.id; highlightPath(); } }, "Path from here"));
       buttons.append(el("button", { type: "button", onclick: () => { pathTo = d.id; highlightPath(); } }, "Path to here"));
@@ -146,14 +149,14 @@
       layout: { name: "cose", animate: false, randomize: false, nodeRepulsion: () => 9000, idealEdgeLength: () => 90 },
       wheelSensitivity: 0.3 });
     cy.on("tap", "node", (ev) => showNode(ev.target));
-    cy.on("dbltap", "node", (ev) => { if (ev.target.data("group_size") === 1) expand(ev.target.id()).catch(fail); });
+    cy.on("dbltap", "node", (ev) => { if (!isGroup(ev.target.data())) expand(ev.target.id()).catch(fail); });
     window.__mtGraph = cy;
     legend();
     setupSlider(net);
     document.getElementById("fit").addEventListener("click", () => cy.fit(undefined, 30));
     document.getElementById("clear-path").addEventListener("click", () => { pathFrom = pathTo = null; cy.elements().removeClass("path faded"); });
     document.getElementById("graph-note").textContent = net.aggregated
-      ? `Large network: ${net.hidden_nodes} smaller counterparties are grouped by institution type. Expand an account to see its own neighbours.`
+      ? `Large network: ${net.hidden_nodes} accounts with less money through them are grouped by institution type. Expand an account to see its own neighbours.`
       : `${net.nodes.length} accounts, ${net.edges.length} money links. Double-click an account to expand its neighbours.`;
     root.dataset.graphReady = "yes";
   }
