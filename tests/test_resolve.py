@@ -150,3 +150,22 @@ def test_cli_resolve_and_evaluate_json(resolved):
     assert metrics["overall"]["precision"] >= 0.95
     bad = runner.invoke(app, ["resolve", "--workspace", str(ws.root), "--engine", "postgres"])
     assert bad.exit_code != 0
+
+
+def test_a_model_from_an_earlier_version_is_retrained_not_reused(tmp_path):
+    ws = _world(tmp_path / "ws", persons=60, seed=5)
+    resolve_workspace(ws, progress=False)
+    path = ws.models_dir / MODEL_FILE
+    model = json.loads(path.read_text(encoding="utf-8"))
+    # an earlier version blocked on a column the features no longer carry
+    rule = model["blocking_rules_to_generate_predictions"][0]
+    rule["blocking_rule"] = rule["blocking_rule"].replace("birth_month", "birth_year")
+    path.write_text(json.dumps(model), encoding="utf-8")
+    parties = ws.read("parties")
+    extra = dict(parties.to_pylist()[0], party_id="NEW-1", source_id="NEW-1")
+    ws.write("parties", pa.concat_tables([parties, pa.Table.from_pylist([extra], schema=parties.schema)]))
+    summary = resolve_workspace(ws, progress=False)
+    assert summary["stale_model"] and summary["mode"] == "full"
+    assert "birth_month" in path.read_text(encoding="utf-8")
+    # an unchanged model is reused
+    assert resolve_workspace(ws, progress=False)["mode"] == "incremental"

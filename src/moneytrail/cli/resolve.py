@@ -43,3 +43,8 @@ def resolve_command(
         t.add_row("watchlist hits (W1)", f"{s['screening']['hits']:,}")
         t.add_row("ambiguous watchlist entries", f"{s['screening']['ambiguous_entries']:,}")
     console.print(t)
+    if s.get("stale_model") and not retrain:
+        console.print(
+            "The saved resolution model was made by an earlier version with other blocking rules, "
+            "so it was retrained and every party reclustered."
+        )

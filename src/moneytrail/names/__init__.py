@@ -3,11 +3,16 @@ English given names, and non-Chinese names. The data are CSV files in this packa
 
 - ``chinese_surnames.csv``: character, pinyin (Hanyu Pinyin, toneless, ``lyu`` for 吕),
   cantonese (Hong Kong government style; alternatives joined by ``|``, the usual one first),
-  role (always ``surname``), rank (rough frequency rank, 1 = most common).
+  role (always ``surname``), rank (rough frequency rank, 1 = most common), simulate.
 - ``chinese_given.csv``: character, pinyin, cantonese, role (always ``given``), gender
-  (m, f or n for either).
-- ``english_given_names.csv``: name, gender: English given names adopted by Chinese speakers.
+  (m, f or n for either), simulate.
+- ``english_given_names.csv``: name, gender, simulate: English given names adopted by Chinese
+  speakers.
 - ``other_names.csv``: name, part (given | surname), gender: the rest of the population.
+
+``simulate`` is ``yes`` for the names the simulator draws people from and ``no`` for rarer ones
+that entity resolution must still recognise (``rare_surnames``, ``rare_given``,
+``rare_english_given``).
 
 >>> lex = load()
 >>> lex.surname("陈").cantonese
@@ -41,6 +46,9 @@ class Lexicon:
     english_given: tuple[tuple[str, str], ...]  # (name, gender)
     other_given: tuple[tuple[str, str], ...]  # (name, gender)
     other_surnames: tuple[str, ...]
+    rare_surnames: tuple[Character, ...] = ()
+    rare_given: tuple[Character, ...] = ()
+    rare_english_given: tuple[tuple[str, str], ...] = ()
 
     def surname(self, character: str) -> Character:
         """The surname entry for ``character`` (KeyError when unknown)."""
@@ -55,7 +63,11 @@ def _rows(name: str) -> list[dict[str, str]]:
     return list(csv.DictReader(text.splitlines()))
 
 
-def _chars(name: str) -> tuple[Character, ...]:
+def _simulated(row: dict[str, str]) -> bool:
+    return (row.get("simulate") or "yes") == "yes"
+
+
+def _chars(rows: list[dict[str, str]]) -> tuple[Character, ...]:
     return tuple(
         Character(
             character=r["character"],
@@ -63,7 +75,7 @@ def _chars(name: str) -> tuple[Character, ...]:
             cantonese=tuple(r["cantonese"].split("|")),
             gender=r.get("gender") or "n",
         )
-        for r in _rows(name)
+        for r in rows
     )
 
 
@@ -71,10 +83,18 @@ def _chars(name: str) -> tuple[Character, ...]:
 def load() -> Lexicon:
     """The lexicon shipped with moneytrail."""
     other = _rows("other_names.csv")
+    sur, giv, eng = (
+        _rows("chinese_surnames.csv"),
+        _rows("chinese_given.csv"),
+        _rows("english_given_names.csv"),
+    )
     return Lexicon(
-        surnames=_chars("chinese_surnames.csv"),
-        given=_chars("chinese_given.csv"),
-        english_given=tuple((r["name"], r["gender"]) for r in _rows("english_given_names.csv")),
+        surnames=_chars([r for r in sur if _simulated(r)]),
+        given=_chars([r for r in giv if _simulated(r)]),
+        english_given=tuple((r["name"], r["gender"]) for r in eng if _simulated(r)),
         other_given=tuple((r["name"], r["gender"]) for r in other if r["part"] == "given"),
         other_surnames=tuple(r["name"] for r in other if r["part"] == "surname"),
+        rare_surnames=_chars([r for r in sur if not _simulated(r)]),
+        rare_given=_chars([r for r in giv if not _simulated(r)]),
+        rare_english_given=tuple((r["name"], r["gender"]) for r in eng if not _simulated(r)),
     )

@@ -72,13 +72,9 @@ def cluster_metrics(df: pd.DataFrame) -> dict:
     x = df.join(both, on=["entity_id", "person_id"]).join(ent, on="entity_id").join(per, on="person_id")
     p = float((x["both"] / x["ent"]).mean()) if len(x) else 1.0
     r = float((x["both"] / x["per"]).mean()) if len(x) else 1.0
-    exact = (
-        x.groupby("person_id").apply(
-            lambda g: g["entity_id"].nunique() == 1 and int(g["ent"].iloc[0]) == len(g)
-        )
-        if len(x)
-        else pd.Series(dtype=bool)
-    )
+    # a person is resolved exactly when all its records are in one entity holding nothing else
+    by_person = x.groupby("person_id", sort=False)
+    exact = (by_person["entity_id"].nunique() == 1) & (by_person["ent"].first() == by_person.size())
     return {
         "bcubed_precision": round(p, 4),
         "bcubed_recall": round(r, 4),
@@ -117,7 +113,9 @@ def evaluate_frame(df: pd.DataFrame) -> dict:
         if df[flag].any():
             out["by_variant"][group] = pairwise(df, flag)
         df = df.drop(columns=flag)
-    only = df.groupby("person_id")["name_variant"].transform(lambda v: v.isin(ROMANISATION_OR_ORDER).all())
+    only = (
+        df["name_variant"].isin(ROMANISATION_OR_ORDER).groupby(df["person_id"], sort=False).transform("all")
+    )
     subset = df[only]
     varied = subset.groupby("person_id")["name_variant"].transform("nunique") > 1
     out["romanisation_or_order"] = pairwise(subset[varied]) if varied.any() else pairwise(subset)

@@ -1,9 +1,22 @@
-"""Readable explanations of a scored pair: which fields agreed, which differed, and how the names
-relate ("name (Cantonese romanisation of 陈国强) and birth date agreed; phone differed")."""
+"""Readable explanations of scored pairs: which fields agreed, which differed, and how the names
+relate ("name (Cantonese romanisation of 陈国强) and birth date agreed; phone differed").
+
+The explanation is one SQL expression (DuckDB dialect) over a pair's ``<column>_l`` and
+``<column>_r`` values, so a million links are explained in one set-based query;
+:func:`explain_pair` runs the same query on a single pair.
+
+The name phrase follows the level the model chose (``gamma_name``) when the pair carries it, and
+otherwise compares the name features of the two records (``name_keys``, ``core_keys``,
+``name_core`` and ``name_parts``).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import cache
+
+import duckdb
+import pyarrow as pa
 
 FIELDS = (
     ("dob", "birth date"),
@@ -12,154 +25,182 @@ FIELDS = (
     ("address", "address"),
     ("document_number", "document number"),
 )
+# the name features a pair may carry: scalar text, and lists of keys or parts
+NAME_TEXT = ("name_norm", "name_native", "english_name", "rom_system")
+NAME_LISTS = ("name_keys", "core_keys", "name_core", "name_parts")
 
 
-def _present(v) -> bool:
-    if v is None:
-        return False
-    try:
-        return v == v and v != ""  # NaN from pandas is not equal to itself
-    except (TypeError, ValueError):
-        return True
+def _present(col: str) -> str:
+    return f"({col} IS NOT NULL AND {col} <> '')"
 
 
-def _as_set(v) -> set:
-    if v is None or (isinstance(v, float) and v != v):
-        return set()
-    return set(v)
+def _capitalised(expr: str) -> str:
+    return f"(upper(left({expr}, 1)) || lower(substr({expr}, 2)))"
 
 
-def _join(items: list[str]) -> str:
-    if len(items) <= 1:
-        return "".join(items)
-    return ", ".join(items[:-1]) + " and " + items[-1]
+def _quote(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
 
 
-def _name_level_labels() -> dict[int, str]:
-    global _LABELS
-    if _LABELS is None:
-        from moneytrail.resolve.model import name_level_labels
-
-        _LABELS = name_level_labels()
-    return _LABELS
-
-
-_LABELS: dict[int, str] | None = None
-
-
-def name_relation(pair: Mapping) -> str | None:
-    """How the two names relate, as a short phrase, or None when they do not agree.
-
-    Uses the name level the model chose (``gamma_name``) when the pair carries it, else compares
-    the name features of the two records.
-    """
-    norm_l, norm_r = pair.get("name_norm_l"), pair.get("name_norm_r")
-    nat_l, nat_r = pair.get("name_native_l"), pair.get("name_native_r")
-    level = _name_level_labels().get(pair["gamma_name"], "") if pair.get("gamma_name") is not None else None
-    if level is not None:
-        eng = (
-            pair.get("english_name_l") if _present(pair.get("english_name_l")) else pair.get("english_name_r")
-        )
-        if level.startswith("same spelling"):
-            return "name"
-        if level.startswith("same name"):
-            return _same_name_phrase(pair)
-        if level.startswith("same Chinese name"):
-            return f"name (adopted English name {str(eng).capitalize()} beside the same Chinese name)"
-        if level.startswith("spelling close"):
-            return "name (close spelling)"
-        if level.startswith("adopted English name"):
-            return f"surname (with adopted English name {str(eng).capitalize()})"
-        if level.startswith("two name parts"):
-            return "two parts of the name"
-        if level.startswith("one name part"):
-            return "part of the name"
-        return None
-    keys_l, keys_r = _as_set(pair.get("name_keys_l")), _as_set(pair.get("name_keys_r"))
-    if _present(norm_l) and norm_l == norm_r:
-        return "name"
-    if not _present(norm_l) and not _present(norm_r) and _present(nat_l) and nat_l == nat_r:
-        return "name (characters)"
-    if keys_l & keys_r:
-        return _same_name_phrase(pair)
-    eng = pair.get("english_name_l") if _present(pair.get("english_name_l")) else pair.get("english_name_r")
-    core_l, core_r = _as_set(pair.get("core_keys_l")), _as_set(pair.get("core_keys_r"))
-    if _present(eng) and core_l & core_r:
-        return f"name (adopted English name {str(eng).capitalize()} beside the same Chinese name)"
-    parts_l, parts_r = _as_set(pair.get("name_core_l")), _as_set(pair.get("name_core_r"))
-    if _present(eng) and parts_l and parts_r and (parts_l <= parts_r or parts_r <= parts_l):
-        return f"surname (with adopted English name {str(eng).capitalize()})"
-    return None
-
-
-def _same_name_phrase(pair: Mapping) -> str:
+def _same_name_phrase() -> str:
     """The same name read in another romanisation or order: say which."""
-    norm_l, norm_r = pair.get("name_norm_l"), pair.get("name_norm_r")
-    nat_l, nat_r = pair.get("name_native_l"), pair.get("name_native_r")
-    if _present(norm_l) and norm_l == norm_r:
-        return "name"
-    if not _present(norm_l) and not _present(norm_r) and _present(nat_l) and nat_l == nat_r:
-        return "name (characters)"
-    native = nat_l if _present(nat_l) else (nat_r if _present(nat_r) else None)
-    sys_l, sys_r = pair.get("rom_system_l"), pair.get("rom_system_r")
-    if native:
-        # the system of the side written in Latin letters, preferring the side without characters
-        if _present(nat_l) and _present(norm_r):
-            other = sys_r
-        elif _present(nat_r) and _present(norm_l):
-            other = sys_l
-        else:
-            other = sys_l if _present(norm_l) else sys_r
-        if not _present(norm_l) and not _present(norm_r):
-            return f"name (characters {native})"
-        if other == "cantonese":
-            return f"name (Cantonese romanisation of {native})"
-        if other == "pinyin":
-            if sorted(str(norm_l).split()) == sorted(str(norm_r).split()):
-                return f"name (pinyin of {native}, order swapped)"
-            return f"name (pinyin of {native})"
-    if _present(norm_l) and sorted(str(norm_l).split()) == sorted(str(norm_r).split()):
-        return "name (order swapped)"
-    if {sys_l, sys_r} == {"pinyin", "cantonese"}:
-        return "name (pinyin and Cantonese romanisations of one Chinese name)"
-    return "name (another romanisation)"
+    native = (
+        f"CASE WHEN {_present('name_native_l')} THEN name_native_l "
+        f"WHEN {_present('name_native_r')} THEN name_native_r END"
+    )
+    # the system of the side written in Latin letters, preferring the side without characters
+    other = (
+        f"CASE WHEN {_present('name_native_l')} AND {_present('name_norm_r')} THEN rom_system_r "
+        f"WHEN {_present('name_native_r')} AND {_present('name_norm_l')} THEN rom_system_l "
+        f"WHEN {_present('name_norm_l')} THEN rom_system_l ELSE rom_system_r END"
+    )
+    swapped = "coalesce(list_sort(string_split(name_norm_l, ' ')) = list_sort(string_split(name_norm_r, ' ')), false)"
+    no_latin = f"NOT {_present('name_norm_l')} AND NOT {_present('name_norm_r')}"
+    return f"""CASE
+      WHEN {_present("name_norm_l")} AND name_norm_l = name_norm_r THEN 'name'
+      WHEN {no_latin} AND {_present("name_native_l")} AND name_native_l = name_native_r THEN 'name (characters)'
+      WHEN ({native}) IS NOT NULL AND {no_latin} THEN 'name (characters ' || ({native}) || ')'
+      WHEN ({native}) IS NOT NULL AND ({other}) = 'cantonese'
+        THEN 'name (Cantonese romanisation of ' || ({native}) || ')'
+      WHEN ({native}) IS NOT NULL AND ({other}) = 'pinyin' AND {swapped}
+        THEN 'name (pinyin of ' || ({native}) || ', order swapped)'
+      WHEN ({native}) IS NOT NULL AND ({other}) = 'pinyin' THEN 'name (pinyin of ' || ({native}) || ')'
+      WHEN {_present("name_norm_l")} AND {swapped} THEN 'name (order swapped)'
+      WHEN (rom_system_l = 'pinyin' AND rom_system_r = 'cantonese')
+        OR (rom_system_l = 'cantonese' AND rom_system_r = 'pinyin')
+        THEN 'name (pinyin and Cantonese romanisations of one Chinese name)'
+      ELSE 'name (another romanisation)'
+    END"""
+
+
+@cache
+def _levels() -> dict[str, list[int]]:
+    """The model's name levels (gamma values) grouped by the phrase family that explains them."""
+    from moneytrail.resolve.model import name_level_labels
+
+    prefixes = {
+        "same_spelling": "same spelling",
+        "same_name": "same name",
+        "same_chinese": "same Chinese name",
+        "close": "spelling close",
+        "adopted": "adopted English name",
+        "two_parts": "two name parts",
+        "one_part": "one name part",
+    }
+    out: dict[str, list[int]] = {k: [] for k in prefixes}
+    for gamma, label in sorted(name_level_labels().items()):
+        for key, prefix in prefixes.items():
+            if label.startswith(prefix):
+                out[key].append(gamma)
+    return out
+
+
+def _relation() -> str:
+    """How the two names relate, as a short phrase, or NULL when they do not agree."""
+    lv = {k: ", ".join(str(g) for g in v) or "NULL" for k, v in _levels().items()}
+    eng = _capitalised(f"CASE WHEN {_present('english_name_l')} THEN english_name_l ELSE english_name_r END")
+    beside = f"concat('name (adopted English name ', {eng}, ' beside the same Chinese name)')"
+    surname = f"concat('surname (with adopted English name ', {eng}, ')')"
+    has_eng = f"({_present('english_name_l')} OR {_present('english_name_r')})"
+    return f"""CASE WHEN gamma_name IS NOT NULL THEN CASE
+      WHEN gamma_name IN ({lv["same_spelling"]}) THEN 'name'
+      WHEN gamma_name IN ({lv["same_name"]}) THEN {_same_name_phrase()}
+      WHEN gamma_name IN ({lv["same_chinese"]}) THEN {beside}
+      WHEN gamma_name IN ({lv["close"]}) THEN 'name (close spelling)'
+      WHEN gamma_name IN ({lv["adopted"]}) THEN {surname}
+      WHEN gamma_name IN ({lv["two_parts"]}) THEN 'two parts of the name'
+      WHEN gamma_name IN ({lv["one_part"]}) THEN 'part of the name'
+    END ELSE CASE
+      WHEN {_present("name_norm_l")} AND name_norm_l = name_norm_r THEN 'name'
+      WHEN NOT {_present("name_norm_l")} AND NOT {_present("name_norm_r")}
+        AND {_present("name_native_l")} AND name_native_l = name_native_r THEN 'name (characters)'
+      WHEN list_has_any(name_keys_l, name_keys_r) THEN {_same_name_phrase()}
+      WHEN {has_eng} AND list_has_any(core_keys_l, core_keys_r) THEN {beside}
+      WHEN {has_eng} AND len(name_core_l) > 0 AND len(name_core_r) > 0
+        AND (list_has_all(name_core_r, name_core_l) OR list_has_all(name_core_l, name_core_r)) THEN {surname}
+    END END"""
+
+
+def _join(items: str) -> str:
+    """'a', 'a and b', 'a, b and c' from a list expression."""
+    return (
+        f"CASE WHEN len({items}) = 1 THEN {items}[1] "
+        f"ELSE array_to_string({items}[1:-2], ', ') || ' and ' || {items}[-1] END"
+    )
+
+
+def explanations_sql(source: str) -> str:
+    """Every row of ``source`` (pairs with ``_l``/``_r`` columns) with its ``explanation``."""
+    from moneytrail.resolve.model import CLOSE_SPELLING_JW
+
+    both_names = f"{_present('name_norm_l')} AND {_present('name_norm_r')}"
+    parts_shared = "coalesce(list_has_any(name_parts_l, name_parts_r), false)"
+    close = (
+        "coalesce(jaro_winkler_similarity(replace(name_norm_l, ' ', ''), replace(name_norm_r, ' ', '')) "
+        f">= {CLOSE_SPELLING_JW}, false)"
+    )
+    # without the model's level, overlapping parts or a close spelling (the model's typo level)
+    # still count for something
+    name_agreed = f"""coalesce(_rel, CASE WHEN gamma_name IS NULL AND {both_names} THEN CASE
+      WHEN {parts_shared} THEN 'part of the name' WHEN {close} THEN 'name (close spelling)' END END)"""
+    name_differed = f"""CASE WHEN _rel IS NULL AND (gamma_name >= 0
+      OR (gamma_name IS NULL AND {both_names} AND NOT {parts_shared} AND NOT {close})) THEN 'name' END"""
+    agreed, differed = ["_name_agreed"], ["_name_differed"]
+    for col, label in FIELDS:
+        a, b = f"{col}_l", f"{col}_r"
+        both = f"{_present(a)} AND {_present(b)}"
+        month = f" AND left({a}, 7) <> left({b}, 7)" if col == "dob" else ""
+        agreed.append(f"CASE WHEN {both} AND {a} = {b} THEN {_quote(label)}")
+        if col == "dob":
+            agreed[-1] += f" WHEN {both} AND left({a}, 7) = left({b}, 7) THEN 'birth month'"
+        agreed[-1] += " END"
+        differed.append(f"CASE WHEN {both} AND {a} <> {b}{month} THEN {_quote(label)} END")
+    text = (
+        f"CASE WHEN len(_agreed) > 0 THEN {_join('_agreed')} || ' agreed' ELSE 'nothing agreed' END"
+        f" || CASE WHEN len(_differed) > 0 THEN '; ' || {_join('_differed')} || ' differed' ELSE '' END"
+    )
+    listed = "[x FOR x IN [{}] IF x IS NOT NULL]"
+    return f"""
+SELECT * EXCLUDE (_rel, _name_agreed, _name_differed, _agreed, _differed), {text} AS explanation
+FROM (
+  SELECT *, {listed.format(", ".join(agreed))} AS _agreed, {listed.format(", ".join(differed))} AS _differed
+  FROM (
+    SELECT *, {name_agreed} AS _name_agreed, {name_differed} AS _name_differed
+    FROM (SELECT *, {_relation()} AS _rel FROM {source})
+  )
+)"""
+
+
+def pair_columns() -> dict[str, pa.DataType]:
+    """Every column the explanation reads, with its type."""
+    cols: dict[str, pa.DataType] = {"gamma_name": pa.int64()}
+    for name in (*NAME_TEXT, *(c for c, _ in FIELDS)):
+        cols |= {f"{name}_l": pa.string(), f"{name}_r": pa.string()}
+    for name in NAME_LISTS:
+        cols |= {f"{name}_l": pa.list_(pa.string()), f"{name}_r": pa.list_(pa.string())}
+    return cols
+
+
+def with_all_columns(pairs: pa.Table) -> pa.Table:
+    """``pairs`` with the explanation's missing columns added as nulls."""
+    for name, dtype in pair_columns().items():
+        if name not in pairs.column_names:
+            pairs = pairs.append_column(name, pa.nulls(pairs.num_rows, dtype))
+    return pairs
 
 
 def explain_pair(pair: Mapping) -> str:
     """One sentence: what agreed and what differed between the two records of ``pair``."""
-    agreed: list[str] = []
-    differed: list[str] = []
-    rel = name_relation(pair)
-    if rel:
-        agreed.append(rel)
-    elif pair.get("gamma_name") is not None:
-        if pair["gamma_name"] >= 0:
-            differed.append("name")
-    elif _present(pair.get("name_norm_l")) and _present(pair.get("name_norm_r")):
-        if _as_set(pair.get("name_parts_l")) & _as_set(pair.get("name_parts_r")):
-            agreed.append("part of the name")
-        elif _similar(str(pair.get("name_norm_l")), str(pair.get("name_norm_r"))):
-            agreed.append("name (close spelling)")
-        else:
-            differed.append("name")
-    for col, label in FIELDS:
-        a, b = pair.get(f"{col}_l"), pair.get(f"{col}_r")
-        if not (_present(a) and _present(b)):
-            continue
-        if a == b:
-            agreed.append(label)
-        elif col == "dob" and str(a)[:7] == str(b)[:7]:
-            agreed.append("birth month")
-        else:
-            differed.append(label)
-    text = f"{_join(agreed)} agreed" if agreed else "nothing agreed"
-    if differed:
-        text += f"; {_join(differed)} differed"
-    return text
 
+    def value(name: str, dtype: pa.DataType):
+        v = pair.get(name)
+        if v is None or (isinstance(v, float) and v != v):  # NaN from pandas is a missing value
+            return None
+        if pa.types.is_list(dtype):
+            return [str(x) for x in v]
+        return int(v) if pa.types.is_integer(dtype) else str(v)
 
-def _similar(a: str, b: str) -> bool:
-    """Close spellings, roughly the model's Jaro-Winkler typo level."""
-    import difflib
-
-    return difflib.SequenceMatcher(None, a.replace(" ", ""), b.replace(" ", "")).ratio() >= 0.85
+    row = pa.table({n: pa.array([value(n, t)], t) for n, t in pair_columns().items()})
+    with duckdb.connect() as con:
+        con.register("pair", row)
+        return con.sql(explanations_sql("pair")).fetchall()[0][-1]

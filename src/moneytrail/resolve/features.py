@@ -29,31 +29,6 @@ NAME_FEATURE_SCHEMA = pa.schema(
         ("native_pinyin", pa.string()),
     ]
 )
-# the columns Splink compares and explains
-FEATURE_COLUMNS = (
-    "unique_id",
-    "source",
-    "kind",
-    "name",
-    "name_native",
-    "name_norm",
-    "name_compact",
-    "name_sorted",
-    "name_key",
-    "name_keys",
-    "name_parts",
-    "name_core",
-    "core_keys",
-    "english_name",
-    "rom_system",
-    "dob",
-    "birth_year",
-    "phone",
-    "email",
-    "address",
-    "document_number",
-    "country",
-)
 
 
 def distinct_names_sql(table: str = "parties") -> str:
@@ -98,7 +73,7 @@ SELECT
   f.english_name,
   f.rom_system,
   CAST(p.birth_date AS VARCHAR) AS dob,
-  substr(CAST(p.birth_date AS VARCHAR), 1, 4) AS birth_year,
+  substr(CAST(p.birth_date AS VARCHAR), 1, 7) AS birth_month,
   NULLIF(right(regexp_replace(coalesce(p.phone, ''), '[^0-9]', '', 'g'), 10), '') AS phone,
   NULLIF(lower(trim(p.email)), '') AS email,
   NULLIF(lower(trim(regexp_replace(coalesce(p.address, ''), '[^A-Za-z0-9]+', ' ', 'g'))), '') AS address,

@@ -3,9 +3,8 @@
 A lexicon maps characters to their Mandarin pinyin and Cantonese (Hong Kong government style)
 romanisations, marks which characters are surnames, and lists adopted English given names.
 
-It is read from the project's shared name lexicon (``moneytrail.names``) when that package ships
-CSV files with ``character``/``pinyin``/``cantonese`` columns, and from a small built-in table
-otherwise; pypinyin covers characters outside both.
+It is read from the project's name lexicon (``moneytrail.names``), the rarer entries the
+simulator does not draw included; pypinyin covers characters outside it.
 
 From it we derive the *readings* of every romanised token: the pinyin of each character that can
 be written that way (chan -> chen; wong -> wang, huang; a pinyin token reads as itself).
@@ -15,19 +14,9 @@ which romanisation a clerk used, and without chaining unrelated syllables togeth
 
 from __future__ import annotations
 
-import csv
 import unicodedata
 from dataclasses import dataclass, field
 from functools import cache
-from importlib import resources
-from pathlib import Path
-
-_CANDIDATE_COLUMNS = {
-    "character": ("character", "char", "hanzi", "chinese", "characters"),
-    "pinyin": ("pinyin", "mandarin"),
-    "cantonese": ("cantonese", "cantonese_romanisation", "cantonese_romanization", "jyutping_hk", "hk"),
-    "role": ("role", "kind", "type", "part"),
-}
 
 
 def fold(text: str) -> str:
@@ -51,7 +40,7 @@ class Lexicon:
     cantonese_tokens: set[str] = field(default_factory=set)
     surname_tokens: set[str] = field(default_factory=set)
     known_tokens: frozenset[str] = frozenset()
-    source: str = "built-in"
+    source: str = ""
 
     def add(self, char: str, pinyin: str, cantonese: list[str], role: str = "") -> None:
         char = char.strip()
@@ -212,76 +201,21 @@ def pinyin_syllables() -> frozenset[str]:
     return frozenset(out)
 
 
-def _pick(header: list[str], role: str) -> str | None:
-    lowered = {h.lower().strip(): h for h in header}
-    for cand in _CANDIDATE_COLUMNS[role]:
-        if cand in lowered:
-            return lowered[cand]
-    return None
-
-
-def _read_lexicon_csv(path: Path, lex: Lexicon, default_role: str = "") -> int:
-    n = 0
-    with open(path, encoding="utf-8", newline="") as fh:
-        reader = csv.DictReader(fh)
-        header = reader.fieldnames or []
-        c_char, c_py, c_can = _pick(header, "character"), _pick(header, "pinyin"), _pick(header, "cantonese")
-        c_role = _pick(header, "role")
-        if not (c_char and c_py):
-            return 0
-        role_from_name = "surname" if "surname" in path.stem.lower() else default_role
-        for row in reader:
-            chars = (row.get(c_char) or "").strip()
-            pys = (row.get(c_py) or "").replace("-", " ").split()
-            cans = (row.get(c_can) or "") if c_can else ""
-            role = (row.get(c_role) or "") if c_role else role_from_name
-            if len(chars) == 1 and pys:
-                lex.add(
-                    chars, pys[0], cans.replace(";", "|").replace(",", "|").split("|"), role or role_from_name
-                )
-                n += 1
-    return n
-
-
-def _read_names_list(path: Path) -> set[str]:
-    out = set()
-    with open(path, encoding="utf-8") as fh:
-        for line in fh:
-            line = line.split("#", 1)[0].strip()
-            if not line:
-                continue
-            first = line.split(",")[0].strip()
-            if first and first.lower() not in ("name", "english_name", "given_name"):
-                out.add(fold(first))
-    return out
-
-
-def _shared_lexicon_dir() -> Path | None:
-    try:
-        files = resources.files("moneytrail.names")
-    except (ModuleNotFoundError, TypeError):
-        return None
-    path = Path(str(files))
-    return path if path.is_dir() else None
-
-
 @cache
 def default_lexicon() -> Lexicon:
-    """The lexicon: the shared one merged with the built-in table (built-in fills gaps)."""
-    lex = Lexicon()
-    shared = _shared_lexicon_dir()
-    n_shared = 0
-    if shared is not None:
-        for p in sorted(shared.rglob("*.csv")):
-            if "english" in p.stem.lower():
-                lex.english_names |= _read_names_list(p)
-            else:
-                n_shared += _read_lexicon_csv(p, lex)
-        for p in sorted(shared.rglob("*.txt")):
-            if "english" in p.stem.lower():
-                lex.english_names |= _read_names_list(p)
-    here = Path(str(resources.files(__package__)))
-    _read_lexicon_csv(here / "fallback_lexicon.csv", lex)
-    lex.english_names |= _read_names_list(here / "english_names.txt")
-    lex.source = "shared+built-in" if n_shared else "built-in"
+    """The lexicon built from ``moneytrail.names``: given-name characters, then surnames, then
+    the rarer entries (the order decides which reading of a shared token comes first)."""
+    from moneytrail.names import load
+
+    names = load()
+    lex = Lexicon(source="moneytrail.names")
+    for role, chars in (
+        ("given", names.given),
+        ("surname", names.surnames),
+        ("surname", names.rare_surnames),
+        ("given", names.rare_given),
+    ):
+        for ch in chars:
+            lex.add(ch.character, ch.pinyin, list(ch.cantonese), role)
+    lex.english_names = {fold(n) for n, _ in (*names.english_given, *names.rare_english_given)}
     return lex.build()

@@ -48,23 +48,17 @@ def splink_api(engine: Engine):
 
 
 def _register(api, data: pa.Table, name: str):
+    data = data.select(list(M.MODEL_COLUMNS))
     if api.sql_dialect.sql_dialect_str == "spark":
         # Spark takes pandas; list columns arrive as Python lists, which Spark reads as arrays
         return api.register(data.to_pandas(), table_name=name)
     return api.register(data, table_name=name)
 
 
-# scalar columns only: the name level comes from Splink's gamma, so no list column is copied out
-EXPLAIN_COLUMNS = (
-    "name_norm", "name_native", "english_name", "rom_system", "dob", "phone", "email", "address",
-    "document_number",
-)  # fmt: skip
-
-
 def _edges(df_predict) -> pa.Table:
     """The scored pairs as Arrow, with the columns the explanations need, in a stable order."""
     wanted = ["unique_id_l", "unique_id_r", "match_weight", "match_probability", "gamma_name"]
-    wanted += [f"{c}_{side}" for c in EXPLAIN_COLUMNS for side in ("l", "r")]
+    wanted += [f"{c}_{side}" for c in M.EXPLAIN_COLUMNS for side in ("l", "r")]
     if df_predict.db_api.sql_dialect.sql_dialect_str == "duckdb":
         rel = df_predict.as_duckdbpyrelation()
         cols = [c for c in wanted if c in rel.columns]
@@ -82,7 +76,7 @@ def train_and_predict(
     """Train a new model on ``features``, save it to ``model_path``, and score every blocked pair."""
     api = splink_api(engine)
     sdf = _register(api, features, "resolve_features")
-    linker = Linker(sdf, M.settings(), log_level=None)
+    linker = Linker(sdf, M.settings(api.sql_dialect.sql_dialect_str), log_level=None)
     M.train(linker, options)
     model = M.save_model(linker, model_path)
     edges = _edges(linker.inference.predict(threshold_match_probability=M.PREDICT_THRESHOLD))

@@ -15,11 +15,16 @@ from pathlib import Path
 import splink.comparison_level_library as cll
 import splink.comparison_library as cl
 from splink import Linker, SettingsCreator, block_on
+from splink.blocking_rule_library import And, CustomRule
 
 # Pairs scored at or above this probability are kept from prediction (the rest cannot link).
 PREDICT_THRESHOLD = 0.2
 # Pairs at or above this probability join one cluster.
 CLUSTER_THRESHOLD = 0.95
+# Names spelled this close (Jaro-Winkler, spaces removed) differ by a typo.
+CLOSE_SPELLING_JW = 0.92
+# Splink's Jaro-Winkler function on each backend (comparison levels pick theirs themselves)
+_JARO_WINKLER = {"duckdb": "jaro_winkler_similarity", "spark": "jaro_winkler"}
 
 
 @dataclass(frozen=True)
@@ -45,7 +50,7 @@ def comparisons() -> list:
             # most random pairs share no name part: settle them before the costlier list levels
             cll.And(
                 cll.Not(cll.ArrayIntersectLevel("name_parts", 1)),
-                cll.Not(cll.JaroWinklerLevel("name_compact", 0.92)),
+                cll.Not(cll.JaroWinklerLevel("name_compact", CLOSE_SPELLING_JW)),
             ).configure(label_for_charts="no name part in common"),
             cll.ExactMatchLevel("name_key").configure(
                 label_for_charts="same name, other order or spacing",
@@ -61,7 +66,9 @@ def comparisons() -> list:
                     "(english_name_l IS NULL) <> (english_name_r IS NULL)", base_dialect_str="duckdb"
                 ),
             ).configure(label_for_charts="same Chinese name, adopted English name beside it"),
-            cll.JaroWinklerLevel("name_compact", 0.92).configure(label_for_charts="spelling close (typo)"),
+            cll.JaroWinklerLevel("name_compact", CLOSE_SPELLING_JW).configure(
+                label_for_charts="spelling close (typo)"
+            ),
             cll.And(
                 cll.ArraySubsetLevel("name_core"),
                 cll.CustomLevel(
@@ -101,32 +108,59 @@ def name_level_labels() -> dict[int, str]:
     return {lv.comparison_vector_value: lv.label_for_charts for lv in levels}
 
 
-def blocking_rules() -> list:
-    """Candidate pairs, never a full cross product: the same name in any romanisation and order
-    born in the same year, a shared phone, e-mail or document number, or the same birth date with
-    at least one name part in common (adopted English names, typos). A common name alone is
-    never a block: thousands of Wang Weis would make it quadratic."""
+def blocking_rules(dialect: str = "duckdb") -> list:
+    """Candidate pairs, never a full cross product, and none that could not link.
+
+    The same name in any romanisation and order born in the same month; a shared phone, e-mail
+    or document number; the same birth date with a name part in common when the names could be
+    an adopted English name beside a Chinese one or a typo; the same birth date and address;
+    the same name and address. A common name alone is never a block (thousands of Wang Weis
+    would make it quadratic), and neither is a birth date with a shared surname alone: that
+    pairs everyone born on a day with the same common surname, and without another agreeing
+    field such a pair never links. ``dialect`` is the Splink backend the rules run on.
+    """
+    jw = _JARO_WINKLER[dialect]
+    english_or_typo = CustomRule(
+        f"(l.english_name IS NULL) <> (r.english_name IS NULL) "
+        f"OR {jw}(l.name_compact, r.name_compact) >= {CLOSE_SPELLING_JW}",
+        sql_dialect=dialect,
+    )
     return [
-        block_on("name_keys", "birth_year", arrays_to_explode=["name_keys"]),
+        block_on("name_keys", "birth_month", arrays_to_explode=["name_keys"]),
         block_on("phone"),
         block_on("email"),
         block_on("document_number"),
-        block_on("dob", "name_parts", arrays_to_explode=["name_parts"]),
+        And(block_on("dob", "name_parts"), english_or_typo, arrays_to_explode=["name_parts"]),
+        block_on("dob", "address"),
         block_on("name_key", "address"),
         # companies have no birth date: their names block among companies only
         "l.name_key = r.name_key AND l.kind = 'company' AND r.kind = 'company'",
     ]
 
 
-def settings() -> SettingsCreator:
+# the columns the model reads: comparisons, blocking rules and the explanations of its pairs
+MODEL_COLUMNS = (
+    "unique_id", "kind", "name_norm", "name_compact", "name_key", "name_keys", "name_parts",
+    "name_core", "core_keys", "english_name", "name_native", "rom_system", "dob", "birth_month",
+    "phone", "email", "address", "document_number",
+)  # fmt: skip
+# the columns the explanation of a scored pair reads
+EXPLAIN_COLUMNS = (
+    "name_norm", "name_native", "english_name", "rom_system", "dob", "phone", "email", "address",
+    "document_number",
+)  # fmt: skip
+
+
+def settings(dialect: str = "duckdb") -> SettingsCreator:
     return SettingsCreator(
         link_type="dedupe_only",
         unique_id_column_name="unique_id",
         comparisons=comparisons(),
-        blocking_rules_to_generate_predictions=blocking_rules(),
+        blocking_rules_to_generate_predictions=blocking_rules(dialect),
+        # the matching columns carry each comparison's level (gamma), which the explanations read
         retain_matching_columns=True,
         retain_intermediate_calculation_columns=False,
-        additional_columns_to_retain=["name", "name_native", "rom_system", "english_name", "source"],
+        additional_columns_to_retain=list(EXPLAIN_COLUMNS),
     )
 
 
@@ -144,10 +178,33 @@ def train(linker: Linker, options: TrainingOptions) -> None:
     )
 
 
+def model_is_current(path: Path) -> bool:
+    """Whether the saved model at ``path`` was made with this version's blocking rules and comparisons.
+
+    A model saved by an earlier version may block on columns the features no longer carry, so
+    the caller retrains instead of linking incrementally with it.
+    """
+    try:
+        saved = json.loads(path.read_text(encoding="utf-8"))
+        current = settings(saved.get("sql_dialect", "duckdb")).get_settings(
+            saved.get("sql_dialect", "duckdb")
+        )
+    except (OSError, ValueError):
+        return False
+
+    def shape(d: dict) -> tuple:
+        rules = json.dumps(d.get("blocking_rules_to_generate_predictions"), sort_keys=True)
+        return rules, [c.get("output_column_name") for c in d.get("comparisons", [])]
+
+    return shape(saved) == shape(current.as_dict())
+
+
 def save_model(linker: Linker, path: Path) -> dict:
     """Save the trained model (Splink JSON) atomically; returns the settings dict."""
     path.parent.mkdir(parents=True, exist_ok=True)
     model = linker.misc.save_model_to_json()
+    # a random per-run id Splink names its cached tables with; a loaded model makes its own
+    model.pop("linker_uid", None)
     tmp = path.with_suffix(".json.tmp")
     tmp.write_text(json.dumps(model, indent=2, sort_keys=True), encoding="utf-8")
     tmp.replace(path)

@@ -93,38 +93,35 @@ def resolve_workspace(
         with _Steps(progress) as steps:
             with steps.step("features", "Normalising names and identifiers"):
                 features = build_features(engine)
-            ids = features.column("unique_id").to_pylist()
+            ids = features.column("unique_id")
             previous = ws.read("resolved_entities") if ws.has("resolved_entities") else None
-            known = set(previous.column("party_id").to_pylist()) if previous is not None else set()
+            stale_model = model_path.is_file() and not M.model_is_current(model_path)
+            summary["stale_model"] = stale_model
             incremental = (
                 not retrain
                 and previous is not None
                 and model_path.is_file()
-                and known <= set(ids)  # a removed party means the old clusters are stale
+                # a model saved by an earlier version blocks on other columns: retrain it
+                and not stale_model
+                # a removed party means the old clusters are stale
+                and pc.all(pc.is_in(previous.column("party_id"), value_set=ids)).as_py()
             )
-            new_ids = [p for p in ids if p not in known] if incremental else ids
+            is_new = pc.invert(pc.is_in(ids, value_set=previous.column("party_id"))) if incremental else None
+            n_new = (pc.sum(is_new).as_py() or 0) if incremental else len(ids)
             summary["mode"] = "incremental" if incremental else "full"
-            summary["new_parties"] = len(new_ids)
+            summary["new_parties"] = n_new
             edges = None
-            if incremental and not new_ids:
+            if incremental and not n_new:
                 entities = previous
                 links_new = None
             elif incremental:
-                with steps.step("link", f"Linking {len(new_ids):,} new parties to existing entities"):
-                    is_new = pc.is_in(features.column("unique_id"), value_set=pa.array(new_ids))
+                with steps.step("link", f"Linking {n_new:,} new parties to existing entities"):
                     edges = predict_new(
                         engine, features.filter(pc.invert(is_new)), features.filter(is_new), model_path
                     )
                 with steps.step("cluster", "Merging into entities"):
                     strong = strong_edges(edges, M.CLUSTER_THRESHOLD)
-                    prior = dict(
-                        zip(
-                            previous.column("party_id").to_pylist(),
-                            previous.column("entity_id").to_pylist(),
-                            strict=True,
-                        )
-                    )
-                    entity_of = cluster(ids, strong, prior=prior)
+                    entity_of = cluster(ids, strong, prior=previous.select(["party_id", "entity_id"]))
                     entities = entity_table(entity_of, strong, previous=previous)
                     links_new = same_as_links(strong, entity_of)
             else:
@@ -145,7 +142,7 @@ def resolve_workspace(
 
                 with steps.step("screen", "Screening parties against the watchlist"):
                     summary["screening"] = screen_workspace(engine, features)
-        n_entities = len(set(entities.column("entity_id").to_pylist()))
+        n_entities = pc.count_distinct(entities.column("entity_id")).as_py()
         summary.update(
             pairs_scored=0 if edges is None else edges.num_rows,
             parties=len(ids),
@@ -157,7 +154,7 @@ def resolve_workspace(
         manifest.outputs = {"resolved_entities": entities.num_rows}
         if "screening" in summary:
             manifest.outputs["screening_hits"] = summary["screening"]["hits"]
-        manifest.counts = {"parties": len(ids), "entities": n_entities, "new_parties": len(new_ids)}
+        manifest.counts = {"parties": len(ids), "entities": n_entities, "new_parties": n_new}
         manifest.durations_s = steps.durations
         ws.write_manifest(manifest.finish("ok"))
         return summary
