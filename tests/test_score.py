@@ -183,7 +183,8 @@ def test_unsupervised_contributions_sum_to_the_score():
             "n_in": rng.integers(0, 5, 200),
             "n_out": rng.integers(0, 5, 200),
             "cp_single_pair_share": rng.random(200),
-            "passthrough_day_share": rng.random(200),
+            "oneoff_offsched_n": rng.integers(0, 3, 200),
+            "hop_share": np.where(rng.random(200) < 0.3, rng.random(200), 0),
             "hit_score": np.where(rng.random(200) < 0.1, rng.random(200), 0),
         }
     )
@@ -209,3 +210,100 @@ def test_risk_model_round_trip_and_missing_features(tmp_path):
     assert np.allclose(1 / (1 + np.exp(-c.sum(axis=1))), m2.predict_proba(X)[:, 1])
     p = m2.predict_proba(X[["a"]])  # 'b' missing: filled and reported, not fatal
     assert p.shape == (300, 2) and m2.missing_features_ == ["b"]
+
+
+def _signals(rows: list[tuple]) -> pd.DataFrame:
+    """Transaction signals of a hand-made ledger of (txn_id, day, src, dst, amount, channel)."""
+    from moneytrail.score.signals import txn_signals_sql
+
+    con = duckdb.connect()
+    con.execute(
+        "CREATE TABLE transactions (txn_id VARCHAR, ts TIMESTAMP, src_account_id VARCHAR, "
+        "dst_account_id VARCHAR, amount DOUBLE, amount_cad DOUBLE, currency VARCHAR, channel VARCHAR)"
+    )
+    for txn_id, day, src, dst, amount, channel in rows:
+        con.execute(
+            "INSERT INTO transactions VALUES (?, TIMESTAMP '2024-01-01' + ?::INTEGER * INTERVAL 1 DAY, "
+            "?, ?, ?, ?, 'CAD', ?)",
+            [txn_id, day, src, dst, amount, amount, channel],
+        )
+    out = con.execute(txn_signals_sql() + " ORDER BY txn_id").df().set_index("txn_id")
+    con.close()
+    return out
+
+
+def test_signals_flag_a_one_off_payment_outside_the_payers_rhythm():
+    # P pays its landlord every 7 days, and once pays a stranger on day 10.
+    rows = [(f"r{w:02d}", 7 * w, "P", "L", 1000.0, "eft") for w in range(8)]
+    rows.append(("x", 10, "P", "S", 400.0, "eft"))
+    s = _signals(rows)
+    assert s.loc["x", "src_off_schedule"] == 1 and s.loc["x", "pair_n"] == 1
+    routine = s.drop(index="x")
+    assert (routine["src_off_schedule"] == 0).all() and (routine["pair_n"] == 8).all()
+
+
+def test_signals_flag_money_passed_on_at_a_similar_value_within_days():
+    rows = [
+        ("a1", 0, "A", "B", 1000.0, "wire"),
+        ("a2", 1, "B", "C", 950.0, "wire"),  # passed on: a hop
+        ("b1", 0, "D", "E", 1000.0, "eft"),
+        ("b2", 1, "E", "F", 400.0, "eft"),  # far smaller: not a hop
+        ("c1", 0, "G", "H", 1000.0, "eft"),
+        ("c2", 6, "H", "I", 1000.0, "eft"),  # too late: not a hop
+    ]
+    s = _signals(rows)
+    assert (s.loc["a1", ["forwarded", "fed", "hop", "wire"]] == [1, 0, 1, 1]).all()
+    assert (s.loc["a2", ["forwarded", "fed", "hop"]] == [0, 1, 1]).all()
+    assert (s.loc[["b1", "b2", "c1", "c2"], "hop"] == 0).all()
+    assert s.loc["b1", "wire"] == 0
+
+
+def test_account_signal_features_roll_up_the_worst_payments():
+    from moneytrail.score.signals import account_signal_features_sql
+
+    rows = [(f"r{w:02d}", 7 * w, "P", "L", 1000.0, "eft") for w in range(8)]
+    rows += [("x", 10, "P", "S", 400.0, "eft"), ("y", 11, "S", "T", 390.0, "eft")]
+    sig = _signals(rows).reset_index()
+    con = duckdb.connect()
+    con.register("txn_signals", sig)
+    acc = con.execute(account_signal_features_sql()).df().set_index("account_id")
+    con.close()
+    # S received a one-off payment outside P's rhythm and passed it on the next day.
+    assert acc.loc["S", "oneoff_offsched_n"] >= 1 and acc.loc["S", "hop_share"] == 1.0
+    assert acc.loc["L", "oneoff_offsched_n"] == 0 and acc.loc["L", "hop_n"] == 0
+    assert acc.loc["L", "cp_oneoff_offsched_mean"] == 1.0  # its only counterparty, P, did one
+
+
+def test_unsupervised_weights_a_measure_by_how_rare_it_is():
+    # 'common' is non-zero on every account, 'rare' on one in twenty: the same percentile on the
+    # rare measure counts for more.
+    n = 200
+    X = pd.DataFrame(
+        {
+            "n_in": np.ones(n),
+            "n_out": np.ones(n),
+            "common": np.linspace(0.01, 1, n),
+            "rare": np.where(np.arange(n) % 20 == 0, np.linspace(0.01, 1, n), 0.0),
+        }
+    )
+    u = UnsupervisedScorer(anomaly_weights={"common": 1.0, "rare": 1.0}).fit(X)
+    assert u.information_["rare"] > u.information_["common"] == pytest.approx(0.25)
+    c = u.contributions(X)
+    assert c["rare"].max() > c["common"].max()
+    assert np.allclose(c.sum(axis=1), u.score_samples(X))
+    # Inactive accounts get no anomaly evidence at all.
+    idle = X.assign(n_in=0.0, n_out=0.0)
+    assert (u.score_samples(idle) == 0).all()
+
+
+def test_relay_features_tell_the_relay_from_the_ends_of_a_hop():
+    from moneytrail.score.signals import account_signal_features_sql
+
+    rows = [("a1", 0, "A", "B", 1000.0, "wire"), ("a2", 1, "B", "C", 950.0, "wire")]
+    sig = _signals(rows).reset_index()
+    con = duckdb.connect()
+    con.register("txn_signals", sig)
+    acc = con.execute(account_signal_features_sql()).df().set_index("account_id")
+    con.close()
+    assert acc.loc["B", ["relay_n", "relay_share", "fed_share"]].tolist() == [1, 1.0, 1.0]
+    assert acc.loc["A", "relay_n"] == 0 and acc.loc["C", "relay_n"] == 0

@@ -50,6 +50,20 @@ INDICATOR_NAMES = {
 }
 
 FEATURE_NAMES = {
+    "oneoff_offsched_max": "a one-off payment outside the payer's usual rhythm",
+    "oneoff_offsched_n": "one-off payments outside the payer's usual rhythm",
+    "offsched_share": "payments outside the account's usual rhythm",
+    "hop_n": "money passed on at a similar value within days",
+    "hop_share": "share of payments passed on at a similar value within days",
+    "hop_value_share": "value passed on at a similar amount within days",
+    "wire_share": "wire transfers",
+    "wire_hop_n": "wire transfers passed on within days",
+    "relay_n": "payments received and passed on within days",
+    "relay_share": "share of payments received that are passed on within days",
+    "fed_share": "share of payments sent just after receiving a similar value",
+    "cp_oneoff_offsched_mean": "counterparties making one-off payments outside their rhythm",
+    "cp_hop_share_mean": "counterparties that pass money on",
+    "cp_hop_max": "a counterparty that passes money on",
     "cp_single_pair_share": "counterparties that also deal in one-off transfers",
     "single_pair_share": "one-off transfers",
     "single_pair_week_max": "burst of one-off transfers in a week",

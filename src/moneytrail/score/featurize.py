@@ -8,8 +8,9 @@ from moneytrail.engine import Engine
 from moneytrail.score.features import TABULAR_FEATURES, account_tabular_features_sql, edges_sql
 from moneytrail.score.graph import GRAPH_FEATURES, graph_features
 from moneytrail.score.hits import HIT_FEATURES, account_hits_sql, hit_features_sql
+from moneytrail.score.signals import SIGNAL_FEATURES, account_signal_features_sql, txn_signals_sql
 
-FEATURES = TABULAR_FEATURES + HIT_FEATURES + GRAPH_FEATURES
+FEATURES = TABULAR_FEATURES + SIGNAL_FEATURES + HIT_FEATURES + GRAPH_FEATURES
 
 
 def empty_hits_sql() -> str:
@@ -53,9 +54,13 @@ def compute_account_features(engine: Engine, seed: int = 0, write: bool = True) 
     """Compute every account feature; write them as ``account_features`` and return them.
 
     Truth tables are never read. The result has ``account_id``, :data:`FEATURES` and the
-    ``community_id`` used to group accounts into leads.
+    ``community_id`` used to group accounts into leads. The per-transaction signals are left
+    registered as ``txn_signals`` for the transaction features.
     """
     tab = engine.query(account_tabular_features_sql(), label="account tabular features").to_pandas()
+    engine.register_arrow("txn_signals", engine.query(txn_signals_sql(), label="transaction signals"))
+    sig = engine.query(account_signal_features_sql("txn_signals"), label="account signal features")
+    tab = tab.merge(sig.to_pandas(), on="account_id", how="left")
     hits_sql = hits_relation_sql(engine)
     hits = engine.query(
         f"WITH account_hits AS ({hits_sql}) {hit_features_sql('account_hits')}", label="account hit features"

@@ -76,9 +76,13 @@ def transaction_score_frame(tf: pd.DataFrame, models: dict | None) -> np.ndarray
     src = tf["src_account_score"].to_numpy(float)
     dst = tf["dst_account_score"].to_numpy(float)
     # A payment between two risky accounts outranks one touching a single risky account; a one-off
-    # payment outranks a routine one between the same pair.
+    # payment outranks a routine one between the same pair, and one that breaks the payer's rhythm
+    # or is passed straight on (a layering hop) outranks one that does not.
     novelty = 1.0 / np.sqrt(np.maximum(tf["pair_n"].to_numpy(float), 1.0))
-    return (np.sqrt(src * dst) + 0.1 * np.maximum(src, dst)) * novelty
+    oneoff_off = (tf["pair_n"].to_numpy(float) <= 1) * tf["src_off_schedule"].to_numpy(float)
+    hop = np.maximum(tf["forwarded"].to_numpy(float), tf["fed"].to_numpy(float))
+    routine_break = 1.0 + oneoff_off + hop
+    return (np.sqrt(src * dst) + 0.1 * np.maximum(src, dst)) * novelty * routine_break
 
 
 def score_workspace(

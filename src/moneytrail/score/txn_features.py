@@ -27,15 +27,27 @@ TXN_FEATURES = [
     "dst_cp_single_pair_share",
     "src_degree",
     "dst_degree",
+    "src_off_schedule",
+    "dst_off_schedule",
+    "forwarded",
+    "fed",
+    "wire",
+    "src_hop_share",
+    "dst_hop_share",
+    "src_oneoff_offsched_n",
+    "dst_oneoff_offsched_n",
 ]
 # Account scores of both ends are added as features at scoring time (not in the SQL).
 ENDPOINT_FEATURES = ["src_account_score", "dst_account_score"]
 
 
 def txn_features_sql(
-    transactions: str = "transactions", accounts: str = "accounts", account_features: str = "account_features"
+    transactions: str = "transactions",
+    accounts: str = "accounts",
+    account_features: str = "account_features",
+    signals: str = "txn_signals",
 ) -> str:
-    """Features of every transaction, ordered by ``txn_id``."""
+    """Features of every transaction, ordered by ``txn_id`` (``signals``: see ``score.signals``)."""
     t = THRESHOLD_CAD
     amt = "COALESCE(t.amount_cad, t.amount)"
     return f"""
@@ -66,8 +78,18 @@ SELECT t.txn_id,
   COALESCE(fs.cp_single_pair_share, 0) AS src_cp_single_pair_share,
   COALESCE(fd.cp_single_pair_share, 0) AS dst_cp_single_pair_share,
   COALESCE(fs.degree_out + fs.degree_in, 0) AS src_degree,
-  COALESCE(fd.degree_out + fd.degree_in, 0) AS dst_degree
+  COALESCE(fd.degree_out + fd.degree_in, 0) AS dst_degree,
+  COALESCE(sg.src_off_schedule, 0) AS src_off_schedule,
+  COALESCE(sg.dst_off_schedule, 0) AS dst_off_schedule,
+  COALESCE(sg.forwarded, 0) AS forwarded,
+  COALESCE(sg.fed, 0) AS fed,
+  COALESCE(sg.wire, 0) AS wire,
+  COALESCE(fs.hop_share, 0) AS src_hop_share,
+  COALESCE(fd.hop_share, 0) AS dst_hop_share,
+  COALESCE(fs.oneoff_offsched_n, 0) AS src_oneoff_offsched_n,
+  COALESCE(fd.oneoff_offsched_n, 0) AS dst_oneoff_offsched_n
 FROM {transactions} t
+LEFT JOIN {signals} sg ON sg.txn_id = t.txn_id
 JOIN pair p ON p.src_account_id = t.src_account_id AND p.dst_account_id = t.dst_account_id
 LEFT JOIN {account_features} fs ON fs.account_id = t.src_account_id
 LEFT JOIN {account_features} fd ON fd.account_id = t.dst_account_id

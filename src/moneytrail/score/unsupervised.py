@@ -4,10 +4,10 @@ Each anomaly measure is turned into its empirical percentile among active accoun
 workspace itself), so measures on different scales combine fairly and the score is comparable within
 a run. The score is::
 
-    score = HIT_WEIGHT * hit_part + (1 - HIT_WEIGHT) * anomaly_part
+    score = sum_f w_f * info_f * pct_f / sum_f w_f * info_f
 
-where ``hit_part`` squashes the de-duplicated detector severities (and the proximity to accounts
-with hits) into 0..1 and ``anomaly_part`` is the weighted mean of the measure percentiles. Every
+where ``pct_f`` is the account's percentile on measure ``f`` (zero when the measure is zero),
+``w_f`` the measure's weight and ``info_f`` how rare a non-zero value is in the workspace. Every
 term is kept as a contribution, so each score is explained by the same numbers that made it.
 """
 
@@ -17,72 +17,72 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator
 
-# Behaviour measures and their weights. They describe laundering, not one generator: money moved
-# along one-off relations by accounts whose counterparties do the same (chains of mules), days where
-# money passes straight through, bursts of new counterparties, currencies foreign to the account.
+# Behaviour measures and their weights. They describe laundering, not one generator: one-off
+# payments outside the payer's usual rhythm, counterparties that themselves only deal in one-off
+# relations (chains of mules), money passed on at a similar value within days (layering hops), and
+# the detector hits. Each measure's weight is further scaled by how rare a non-zero value is in the
+# workspace (its information, -log of the share of active accounts showing it, floored), so a measure
+# that fires on most accounts of a dataset counts for less there.
 ANOMALY_WEIGHTS: dict[str, float] = {
-    "cp_single_pair_share": 0.50,
-    "single_pair_week_max": 0.10,
-    "passthrough_day_share": 0.15,
-    "max_week_cp_out": 0.10,
-    "foreign_currency_share": 0.15,
+    "oneoff_offsched_n": 1.0,
+    "cp_single_pair_share": 0.5,
+    "hop_share": 1.0,
+    "hit_score": 0.5,
 }
-HIT_MEASURES: dict[str, float] = {"hit_score": 0.7, "seed_proximity": 0.2, "community_hit_share": 0.1}
-HIT_WEIGHT = 0.5
+MIN_INFORMATION = 0.25
 ACTIVITY = ("n_in", "n_out")
 
 
 class UnsupervisedScorer(BaseEstimator):
-    """Risk score from detector hits and anomaly percentiles (scikit-learn style).
+    """Risk score from behaviour and detector-hit percentiles (scikit-learn style).
 
-    ``fit`` stores, per measure, the sorted values seen among active accounts; ``score_samples``
-    maps new values to percentiles and combines them; ``contributions`` gives each term.
+    ``fit`` stores, per measure, the sorted values seen among active accounts and the measure's
+    information (how rare a non-zero value is); ``score_samples`` maps new values to percentiles
+    and combines them; ``contributions`` gives each term.
     """
 
-    def __init__(self, anomaly_weights: dict[str, float] | None = None, hit_weight: float = HIT_WEIGHT):
+    def __init__(
+        self, anomaly_weights: dict[str, float] | None = None, min_information: float = MIN_INFORMATION
+    ):
         self.anomaly_weights = anomaly_weights
-        self.hit_weight = hit_weight
+        self.min_information = min_information
 
     def _weights(self) -> dict[str, float]:
         return dict(self.anomaly_weights or ANOMALY_WEIGHTS)
 
     def fit(self, X: pd.DataFrame, y=None) -> UnsupervisedScorer:
         active = _active(X)
-        self.reference_ = {f: np.sort(X.loc[active, f].to_numpy(float)) for f in self._weights() if f in X}
-        hit_total = X["hit_score"].to_numpy(float) if "hit_score" in X else np.zeros(len(X))
-        # Scale hits so that the median account *with* hits sits at 0.5 of the hit part.
-        pos = hit_total[hit_total > 0]
-        self.hit_scale_ = float(np.median(pos)) if len(pos) else 1.0
-        prox = X["seed_proximity"].to_numpy(float) if "seed_proximity" in X else np.zeros(len(X))
-        self.proximity_scale_ = float(np.quantile(prox[prox > 0], 0.99)) if (prox > 0).any() else 1.0
+        self.reference_: dict[str, np.ndarray] = {}
+        self.information_: dict[str, float] = {}
+        for f in self._weights():
+            if f not in X:
+                continue
+            ref = np.sort(X.loc[active, f].to_numpy(float))
+            self.reference_[f] = ref
+            share = float((ref > 0).mean()) if len(ref) else 1.0
+            self.information_[f] = max(-np.log(max(share, 1e-6)), self.min_information)
         return self
 
     def contributions(self, X: pd.DataFrame) -> pd.DataFrame:
-        """Each feature's share of the score (the contributions sum to the score)."""
+        """Each measure's share of the score (the contributions sum to the score, in 0..1)."""
         out = pd.DataFrame(index=X.index)
         active = _active(X).to_numpy()
-        w = self._weights()
+        w = {f: wf * self.information_[f] for f, wf in self._weights().items() if f in self.reference_}
         total = sum(w.values()) or 1.0
         for f, wf in w.items():
-            ref = self.reference_.get(f)
-            if ref is None or f not in X or not len(ref):
+            ref = self.reference_[f]
+            if f not in X or not len(ref):
                 continue
             x = X[f].to_numpy(float)
             pct = np.searchsorted(ref, x, side="right") / len(ref)
             pct = np.where((x > 0) & active, pct, 0.0)  # a zero measure is no evidence at all
-            out[f] = (1 - self.hit_weight) * wf / total * pct
-        parts = {
-            "hit_score": _squash(X.get("hit_score"), self.hit_scale_, len(X)),
-            "seed_proximity": _squash(X.get("seed_proximity"), self.proximity_scale_, len(X)),
-            "community_hit_share": np.clip(_col(X, "community_hit_share"), 0, 1),
-        }
-        for f, wf in HIT_MEASURES.items():
-            out[f] = self.hit_weight * wf * parts[f]
+            out[f] = wf / total * pct
         return out
 
     def score_samples(self, X: pd.DataFrame) -> np.ndarray:
         """Risk score in 0..1 per row; higher is more suspicious."""
-        return self.contributions(X).sum(axis=1).to_numpy()
+        c = self.contributions(X)
+        return c.sum(axis=1).to_numpy() if c.shape[1] else np.zeros(len(X))
 
 
 def _active(X: pd.DataFrame) -> pd.Series:
@@ -90,18 +90,6 @@ def _active(X: pd.DataFrame) -> pd.Series:
     if not cols:
         return pd.Series(True, index=X.index)
     return X[cols].sum(axis=1) > 0
-
-
-def _col(X: pd.DataFrame, name: str) -> np.ndarray:
-    return X[name].to_numpy(float) if name in X else np.zeros(len(X))
-
-
-def _squash(values, scale: float, n: int) -> np.ndarray:
-    """x / (x + scale): 0 for no evidence, 0.5 at the scale, towards 1 for strong evidence."""
-    if values is None:
-        return np.zeros(n)
-    x = np.asarray(values, dtype=float)
-    return x / (x + max(scale, 1e-12))
 
 
 def alert_mask(scores: np.ndarray, ids: np.ndarray, alert_rate: float) -> np.ndarray:

@@ -1,0 +1,141 @@
+"""Transaction signals: how each payment breaks its accounts' routine, as portable SQL.
+
+Laundering money moves along relations that ordinary life does not use. These signals describe a
+payment by its place in its accounts' behaviour rather than by any one generator's amounts:
+
+- ``pair_n``: how often the payer has paid this payee (a one-off relation is unusual);
+- ``src_off_schedule`` / ``dst_off_schedule``: the payment falls outside the payer's (payee's)
+  regular rhythm, i.e. neither gap to its neighbouring payments in that direction is the account's
+  most common gap (recurring payments keep a rhythm, injected ones do not);
+- ``forwarded``: the payee sends on a similar value (70% to 105%, in the reporting currency or as
+  the same figure in another currency) within three days, a layering hop;
+- ``fed``: the payer received a similar value in the three days before, the other end of the hop;
+- ``wire``: the payment is a wire transfer.
+
+Rolled up per account (:func:`account_signal_features_sql`) they give the transaction risk of an
+account's worst payments, how much of what it receives it relays (``relay_*``) and how much of what
+it sends it was fed just before (``fed_share``), and its counterparties' values (two hops).
+"""
+
+from __future__ import annotations
+
+# Per-account features rolled up from the transaction signals.
+SIGNAL_FEATURES = [
+    "oneoff_offsched_max",
+    "oneoff_offsched_n",
+    "offsched_share",
+    "hop_n",
+    "hop_share",
+    "hop_value_share",
+    "wire_share",
+    "wire_hop_n",
+    "relay_n",
+    "relay_share",
+    "fed_share",
+    "cp_oneoff_offsched_mean",
+    "cp_hop_share_mean",
+    "cp_hop_max",
+]
+TXN_SIGNALS = ["src_off_schedule", "dst_off_schedule", "forwarded", "fed", "wire", "hop"]
+
+# A layering hop: the value sent on is within this band of the value received, within HOP_DAYS.
+HOP_LOW, HOP_HIGH, HOP_DAYS = 0.7, 1.05, 3
+
+
+def txn_signals_sql(transactions: str = "transactions") -> str:
+    """One row per transaction: txn_id, src/dst account, ``pair_n`` and :data:`TXN_SIGNALS`."""
+    amt = "COALESCE(amount_cad, amount)"
+    epoch = "EXTRACT(EPOCH FROM ts)"
+    day = "CAST(ts AS DATE)"
+    shifts = " UNION ALL ".join(f"SELECT {k} AS k" for k in range(HOP_DAYS + 1))
+    return f"""
+WITH t AS (
+  SELECT txn_id, src_account_id, dst_account_id, ts, {amt} AS amt, amount AS raw, {epoch} AS e, {day} AS d,
+    channel
+  FROM {transactions}
+), legs AS (
+  SELECT txn_id, src_account_id AS account_id, dst_account_id AS cp, 'out' AS dir, e FROM t
+  UNION ALL
+  SELECT txn_id, dst_account_id, src_account_id, 'in', e FROM t
+), gaps AS (
+  SELECT txn_id, account_id, dir,
+    e - LAG(e) OVER (PARTITION BY account_id, dir ORDER BY e, txn_id) AS gp,
+    LEAD(e) OVER (PARTITION BY account_id, dir ORDER BY e, txn_id) - e AS gn
+  FROM legs
+), gap_counts AS (
+  SELECT account_id, dir, gp, COUNT(*) AS k FROM gaps WHERE gp IS NOT NULL GROUP BY account_id, dir, gp
+), rhythm AS (
+  SELECT account_id, dir, gp AS usual_gap FROM (
+    SELECT account_id, dir, gp,
+      ROW_NUMBER() OVER (PARTITION BY account_id, dir ORDER BY k DESC, gp) AS rn
+    FROM gap_counts
+  ) AS r WHERE rn = 1
+), off AS (
+  SELECT g.txn_id, g.dir,
+    CASE WHEN r.usual_gap IS NULL THEN 1
+         WHEN COALESCE(g.gp, -1) <> r.usual_gap AND COALESCE(g.gn, -1) <> r.usual_gap THEN 1
+         ELSE 0 END AS off_schedule
+  FROM gaps g LEFT JOIN rhythm r ON r.account_id = g.account_id AND r.dir = g.dir
+), pair AS (
+  SELECT src_account_id, dst_account_id, COUNT(*) AS pair_n FROM t GROUP BY src_account_id, dst_account_id
+), shifts AS ({shifts}),
+hop AS (
+  SELECT DISTINCT a.txn_id AS in_txn, b.txn_id AS out_txn
+  FROM t a CROSS JOIN shifts s
+  JOIN t b ON b.src_account_id = a.dst_account_id AND b.d = a.d + CAST(s.k AS INTEGER)
+  WHERE b.e > a.e AND b.e - a.e <= {HOP_DAYS} * 86400
+    AND b.dst_account_id <> a.src_account_id
+    AND ((b.amt >= {HOP_LOW} * a.amt AND b.amt <= {HOP_HIGH} * a.amt AND a.amt > 0)
+      OR (b.raw >= {HOP_LOW} * a.raw AND b.raw <= {HOP_HIGH} * a.raw AND a.raw > 0))
+), fwd AS (SELECT DISTINCT in_txn AS txn_id FROM hop),
+fed AS (SELECT DISTINCT out_txn AS txn_id FROM hop)
+SELECT t.txn_id, t.src_account_id, t.dst_account_id, t.amt, p.pair_n,
+  COALESCE(os.off_schedule, 1) AS src_off_schedule,
+  COALESCE(od.off_schedule, 1) AS dst_off_schedule,
+  CASE WHEN fwd.txn_id IS NULL THEN 0 ELSE 1 END AS forwarded,
+  CASE WHEN fed.txn_id IS NULL THEN 0 ELSE 1 END AS fed,
+  CASE WHEN t.channel = 'wire' THEN 1 ELSE 0 END AS wire,
+  CASE WHEN fwd.txn_id IS NULL AND fed.txn_id IS NULL THEN 0 ELSE 1 END AS hop
+FROM t
+JOIN pair p ON p.src_account_id = t.src_account_id AND p.dst_account_id = t.dst_account_id
+LEFT JOIN off os ON os.txn_id = t.txn_id AND os.dir = 'out'
+LEFT JOIN off od ON od.txn_id = t.txn_id AND od.dir = 'in'
+LEFT JOIN fwd ON fwd.txn_id = t.txn_id
+LEFT JOIN fed ON fed.txn_id = t.txn_id"""
+
+
+def account_signal_features_sql(signals: str = "txn_signals") -> str:
+    """:data:`SIGNAL_FEATURES` per account with transactions, from the relation ``signals``."""
+    return f"""
+WITH legs AS (
+  SELECT src_account_id AS account_id, dst_account_id AS cp, 'out' AS dir, amt, pair_n,
+    src_off_schedule AS off_me, src_off_schedule, hop, wire, fed AS relayed FROM {signals}
+  UNION ALL
+  SELECT dst_account_id, src_account_id, 'in', amt, pair_n, dst_off_schedule, src_off_schedule, hop, wire,
+    forwarded FROM {signals}
+), acc AS (
+  SELECT account_id,
+    MAX(CASE WHEN pair_n = 1 THEN src_off_schedule ELSE 0 END) AS oneoff_offsched_max,
+    SUM(CASE WHEN pair_n = 1 THEN src_off_schedule ELSE 0 END) AS oneoff_offsched_n,
+    AVG(CAST(off_me AS DOUBLE)) AS offsched_share,
+    SUM(hop) AS hop_n,
+    AVG(CAST(hop AS DOUBLE)) AS hop_share,
+    CASE WHEN SUM(amt) > 0 THEN SUM(CASE WHEN hop = 1 THEN amt ELSE 0 END) / SUM(amt) ELSE 0 END
+      AS hop_value_share,
+    AVG(CAST(wire AS DOUBLE)) AS wire_share,
+    SUM(hop * wire) AS wire_hop_n,
+    SUM(CASE WHEN dir = 'in' THEN relayed ELSE 0 END) AS relay_n,
+    COALESCE(AVG(CASE WHEN dir = 'in' THEN CAST(relayed AS DOUBLE) END), 0) AS relay_share,
+    COALESCE(AVG(CASE WHEN dir = 'out' THEN CAST(relayed AS DOUBLE) END), 0) AS fed_share
+  FROM legs GROUP BY account_id
+), nb AS (
+  SELECT l.account_id,
+    AVG(CAST(c.oneoff_offsched_max AS DOUBLE)) AS cp_oneoff_offsched_mean,
+    AVG(c.hop_share) AS cp_hop_share_mean,
+    MAX(c.hop_n) AS cp_hop_max
+  FROM (SELECT DISTINCT account_id, cp FROM legs) AS l JOIN acc c ON c.account_id = l.cp
+  GROUP BY l.account_id
+)
+SELECT acc.*, COALESCE(nb.cp_oneoff_offsched_mean, 0) AS cp_oneoff_offsched_mean,
+  COALESCE(nb.cp_hop_share_mean, 0) AS cp_hop_share_mean, COALESCE(nb.cp_hop_max, 0) AS cp_hop_max
+FROM acc LEFT JOIN nb ON nb.account_id = acc.account_id"""
