@@ -87,8 +87,18 @@ def io_floor(n: int, path: Path, chunk: int = 1_500_000, accounts: int = 60_000)
     return time.perf_counter() - t0, time.process_time() - c0
 
 
+def _peaks() -> tuple[float, float]:
+    """Peak RSS in GiB of this process and of its largest finished child (Linux ru_maxrss)."""
+    import resource
+
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return own / 2**20, kids / 2**20
+
+
 def cpu_seconds() -> float:
-    """CPU seconds of this process and its finished children (the population is built in one)."""
+    """CPU seconds of this process and its finished children (the population and the bulk chunks
+    are made in one)."""
     import resource
 
     own, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -116,6 +126,7 @@ def main() -> None:
         summary = simulate("bc-2015", seed=args.seed, out=out, scale=scale, days=args.days, progress=True)
         elapsed, cpu = time.perf_counter() - t0, cpu_seconds() - c0
         peak = peak_rss_gib()
+        peak_self, peak_child = _peaks()
         n = summary["counts"]["transactions"]
         size = sum(p.stat().st_size for p in Path(out).rglob("*.parquet")) / 2**20
         floor, floor_cpu = io_floor(n, tmp / "floor.parquet", accounts=summary["counts"]["accounts"])
@@ -124,9 +135,10 @@ def main() -> None:
             f"- transactions: {n:,} (plus {summary['counts']['casino_sessions']:,} casino sessions, "
             f"{summary['counts']['parties']:,} parties, truth tables); {size:,.0f} MiB of Parquet",
             f"- generation + Parquet write: {elapsed:,.1f} s = **{n / elapsed:,.0f} transactions/s**",
-            f"- CPU time of the simulator: {cpu:,.1f} s (all threads and the population process; the machine was shared: "
-            f"load average {os.getloadavg()[0]:.1f} at the end)",
-            f"- peak memory (RSS): {peak:.2f} GiB",
+            f"- CPU time of the simulator: {cpu:,.1f} s (all threads, and the second process that builds the "
+            f"population and the bulk chunks; the machine was shared: load average {os.getloadavg()[0]:.1f} at the end)",
+            f"- peak memory (RSS): {peak:.2f} GiB (main process {peak_self:.2f} GiB, second process "
+            f"{peak_child:.2f} GiB; at most {peak_self + peak_child:.2f} GiB together)",
             f"- I/O floor (random rows of the transactions schema, same Arrow representation and writer "
             f"options, written by pyarrow): {floor:,.1f} s wall, {floor_cpu:,.1f} s CPU = {n / floor:,.0f} rows/s",
             f"- simulator / floor ratio: **{elapsed / floor:.2f}** (wall), **{cpu / floor_cpu:.2f}** (CPU; the "

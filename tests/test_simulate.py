@@ -56,11 +56,14 @@ def test_same_preset_and_seed_give_byte_identical_files(tiny, tmp_path):
 
 
 def test_population_built_in_a_second_process_gives_the_same_files(tmp_path):
-    # the population is built in a forked process beside the networks; in-process must agree
-    simulate("tiny", seed=5, out=tmp_path / "forked", days=20)
-    simulate("tiny", seed=5, out=tmp_path / "inline", days=20, parallel=False)
+    # the population and then the bulk chunks are made in a forked process beside the networks
+    # (and re-indexed on arrival); in-process must agree. About 500 rows a chunk: several chunks.
+    params = resolve_params("tiny", days=20, overrides=["chunk_rows=500"])
+    simulate(params, seed=5, out=tmp_path / "forked")
+    simulate(params, seed=5, out=tmp_path / "inline", parallel=False)
     forked, inline = _digests(tmp_path / "forked"), _digests(tmp_path / "inline")
     assert "parties.parquet" in forked and forked == inline
+    assert pq.ParquetFile(tmp_path / "forked" / "transactions.parquet").num_row_groups >= 5
     t = (tmp_path / "forked").as_posix()
     # person ids of the two parts never collide (no one is both a network member and a bystander),
     # and every account holder exists after the population's rows were shifted into place
@@ -72,6 +75,34 @@ def test_population_built_in_a_second_process_gives_the_same_files(tmp_path):
         f"SELECT count(*) FROM '{t}/accounts.parquet' a LEFT JOIN '{t}/parties.parquet' p "
         "ON p.party_id = a.holder_party_id WHERE a.holder_party_id IS NOT NULL AND p.party_id IS NULL"
     ) == [(0,)]
+
+
+def test_a_failure_in_the_population_process_is_raised_here(tmp_path, monkeypatch):
+    from moneytrail.simulate.legit_bulk import BulkGenerator
+
+    def broken(self, rng, day0, days):
+        raise RuntimeError(f"bulk chunk from day {day0} failed")
+
+    # the forked process inherits the patch: its error must come back here, not hang the run
+    monkeypatch.setattr(BulkGenerator, "chunk", broken)
+    with pytest.raises(RuntimeError, match="bulk chunk from day 0 failed"):
+        simulate("tiny", seed=5, out=tmp_path / "w", days=10)
+
+
+def test_a_failure_here_stops_the_population_process(tmp_path, monkeypatch):
+    import threading
+
+    from moneytrail.simulate.channels import Flows
+
+    def broken(self):
+        raise RuntimeError("flows failed")
+
+    monkeypatch.setattr(Flows, "run", broken)
+    before = threading.active_count()
+    with pytest.raises(RuntimeError, match="flows failed"):
+        simulate("tiny", seed=5, out=tmp_path / "w", days=10)
+    # the forked process was stopped and the thread receiving its chunks has finished
+    assert threading.active_count() == before
 
 
 def test_files_follow_the_declared_schemas(tiny):

@@ -1,8 +1,9 @@
 """The book of a world: the rows of every table except the bulk legitimate transactions.
 
 Parties, accounts, casino sessions, properties, transfers, shipments and links are few enough to
-be kept as Python column lists. Criminal and special legitimate transactions are kept the same
-way; the bulk legitimate transactions are generated per chunk as numpy arrays
+be kept as Python column lists. Criminal and special legitimate transactions are gathered as
+tuples and turned into numpy column chunks every few ten thousand rows, so a large world holds
+them in compact arrays; the bulk legitimate transactions are generated per chunk as numpy arrays
 (:mod:`moneytrail.simulate.legit_bulk`) and merged with these at write time.
 
 Every row carries its truth beside it (role, network, indicators, stage), so the truth tables are
@@ -12,6 +13,7 @@ written from the same rows as the data and can never drift from them.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from operator import itemgetter
 
 import numpy as np
 
@@ -34,6 +36,28 @@ CHANNELS = (
 CHANNEL = {c: i for i, c in enumerate(CHANNELS)}
 STAGES = ("legitimate", "supply", "placement", "layering", "integration")
 STAGE = {s: i for i, s in enumerate(STAGES)}
+# the book's transaction columns and their dtypes
+TXN_DTYPES = {
+    "ts": np.int64,
+    "src": np.int64,
+    "dst": np.int64,
+    "amount": np.float64,
+    "currency": np.int16,
+    "amount_cad": np.float64,
+    "channel": np.int8,
+    "denom": np.int32,
+    "csrc": np.int16,
+    "cdst": np.int16,
+    "memo": np.int32,
+    "source": np.int16,
+    "laundering": np.bool_,
+    "indicators": np.int32,
+    "network": np.int32,
+    "stage": np.int8,
+    "typology": np.int32,
+    "ref": np.int64,
+}
+TXN_CHUNK_ROWS = 1 << 16
 
 
 class Vocab:
@@ -52,6 +76,11 @@ class Vocab:
             self.items.append(s)
             self.index[s] = c
         return c
+
+    def codes(self, values: list | tuple) -> np.ndarray:
+        """The codes of ``values`` as int32, new strings coded in order of first appearance."""
+        mapping = {v: self.code(v) for v in dict.fromkeys(values)}
+        return np.fromiter(map(mapping.__getitem__, values), np.int32, len(values))
 
 
 @dataclass
@@ -85,32 +114,10 @@ class Book:
     links: Rows = field(default_factory=Rows)
     entity_labels: Rows = field(default_factory=Rows)
     networks: Rows = field(default_factory=Rows)
-    # transactions, as growing numpy-friendly lists
-    txns: dict[str, list] = field(
-        default_factory=lambda: {
-            k: []
-            for k in (
-                "ts",
-                "src",
-                "dst",
-                "amount",
-                "currency",
-                "amount_cad",
-                "channel",
-                "denom",
-                "csrc",
-                "cdst",
-                "memo",
-                "source",
-                "laundering",
-                "indicators",
-                "network",
-                "stage",
-                "typology",
-                "ref",
-            )
-        }
-    )
+    # transactions: recent rows as tuples, older ones already converted to numpy column chunks
+    # (a bounded number of Python objects however large the world)
+    txn_rows: list[tuple] = field(default_factory=list)
+    txn_chunks: list[dict[str, np.ndarray]] = field(default_factory=list)
     memos: Vocab = field(default_factory=Vocab)
     currencies: Vocab = field(default_factory=lambda: Vocab(("CAD", "CNY", "USD", "HKD")))
     countries: Vocab = field(default_factory=lambda: Vocab(("CA", "CN", "HK", "US", "SG", "KR", "MO")))
@@ -121,6 +128,8 @@ class Book:
     # account index -> country code, so transactions know both sides' countries
     account_country: list[str] = field(default_factory=list)
     _next_ref: int = 0
+    # indicator lists already joined in their canonical order
+    _joined: dict[tuple, str] = field(default_factory=dict)
 
     # -- entities ---------------------------------------------------------------------------
     def party(
@@ -224,30 +233,76 @@ class Book:
         amount = amount_cad if currency == "CAD" else round(amount_cad / rate, 2)
         if currency != "CAD":
             amount_cad = round(amount * rate, 2)
-        if isinstance(indicators, list):
-            indicators = ";".join(sorted(set(indicators), key=_indicator_key))
-        t = self.txns
-        t["ts"].append(int(ts))
-        t["src"].append(src)
-        t["dst"].append(dst)
-        t["amount"].append(amount)
-        t["currency"].append(self.currencies.code(currency))
-        t["amount_cad"].append(amount_cad)
-        t["channel"].append(CHANNEL[channel])
-        t["denom"].append(denom)
-        t["csrc"].append(self.countries.code(self.account_country[src]))
-        t["cdst"].append(self.countries.code(self.account_country[dst]))
-        t["memo"].append(self.memos.code(memo))
-        t["source"].append(self.sources.code(source))
-        t["laundering"].append(network is not None)
-        t["indicators"].append(self.indicators.code(indicators))
-        t["network"].append(self.network_ids.code(network))
-        t["stage"].append(STAGE[stage])
-        t["typology"].append(self.typologies.code(typology))
+        if isinstance(indicators, (list, tuple)):
+            key = tuple(indicators)
+            joined = self._joined.get(key)
+            if joined is None:
+                joined = self._joined[key] = ";".join(sorted(set(key), key=_indicator_key))
+            indicators = joined
+        # strings are coded when the rows become columns (see _flush_txns), once per chunk
+        rows = self.txn_rows
+        rows.append(
+            (
+                int(ts),
+                src,
+                dst,
+                amount,
+                currency,
+                amount_cad,
+                CHANNEL[channel],
+                denom,
+                memo,
+                source,
+                network,
+                indicators,
+                STAGE[stage],
+                typology,
+            )
+        )
+        if len(rows) >= TXN_CHUNK_ROWS:
+            self._flush_txns()
         ref = self._next_ref
-        t["ref"].append(ref)
         self._next_ref += 1
         return ref
+
+    def _flush_txns(self) -> None:
+        """Turn the pending transaction rows into one chunk of numpy columns."""
+        rows = self.txn_rows
+        if not rows:
+            return
+        # one column at a time (zip(*rows) over tens of thousands of rows is several times slower)
+        (ts, src, dst, amount, currency, amount_cad, channel, denom, memo, source, network, indicators, stage,
+         typology) = (list(map(itemgetter(i), rows)) for i in range(len(rows[0])))  # fmt: skip
+        n = len(rows)
+        src_a, dst_a = np.asarray(src, np.int64), np.asarray(dst, np.int64)
+        # countries coded in the order both ends are first seen
+        ends = np.column_stack([src_a, dst_a]).ravel().tolist()
+        country = self.account_country
+        cc = self.countries.codes([country[a] for a in ends]).reshape(n, 2)
+        start = sum(len(c["ts"]) for c in self.txn_chunks)
+        self.txn_chunks.append(
+            {
+                "ts": np.asarray(ts, np.int64),
+                "src": src_a,
+                "dst": dst_a,
+                "amount": np.asarray(amount, np.float64),
+                "currency": self.currencies.codes(currency).astype(np.int16),
+                "amount_cad": np.asarray(amount_cad, np.float64),
+                "channel": np.asarray(channel, np.int8),
+                "denom": np.asarray(denom, np.int32),
+                "csrc": cc[:, 0].astype(np.int16),
+                "cdst": cc[:, 1].astype(np.int16),
+                "memo": self.memos.codes(memo),
+                "source": self.sources.codes(source).astype(np.int16),
+                "laundering": np.fromiter((x is not None for x in network), np.bool_, n),
+                "indicators": self.indicators.codes(indicators),
+                "network": self.network_ids.codes(network),
+                "stage": np.asarray(stage, np.int8),
+                "typology": self.typologies.codes(typology),
+                "ref": np.arange(start, start + n, dtype=np.int64),
+            }
+        )
+        rows.clear()
 
     def label(
         self, kind: str, entity_id: str, indicators: list[str], network: str | None, stage: str
@@ -262,28 +317,17 @@ class Book:
         )
 
     def txn_arrays(self) -> dict[str, np.ndarray]:
-        """The book's transactions as numpy arrays (one per column)."""
-        dtypes = {
-            "ts": np.int64,
-            "src": np.int64,
-            "dst": np.int64,
-            "amount": np.float64,
-            "currency": np.int16,
-            "amount_cad": np.float64,
-            "channel": np.int8,
-            "denom": np.int32,
-            "csrc": np.int16,
-            "cdst": np.int16,
-            "memo": np.int32,
-            "source": np.int16,
-            "laundering": np.bool_,
-            "indicators": np.int32,
-            "network": np.int32,
-            "stage": np.int8,
-            "typology": np.int32,
-            "ref": np.int64,
-        }
-        return {k: np.asarray(v, dtype=dtypes[k]) for k, v in self.txns.items()}
+        """The book's transactions as numpy arrays (one per column).
+
+        String columns are coded here for the rows added since the last chunk, so call this
+        before reading the vocabularies.
+        """
+        self._flush_txns()
+        if not self.txn_chunks:
+            return {k: np.empty(0, dt) for k, dt in TXN_DTYPES.items()}
+        if len(self.txn_chunks) > 1:
+            self.txn_chunks[:] = [{k: np.concatenate([c[k] for c in self.txn_chunks]) for k in TXN_DTYPES}]
+        return dict(self.txn_chunks[0])
 
 
 def _indicator_key(ind: str) -> tuple[str, int]:

@@ -13,23 +13,28 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 _DIGITS4 = np.array([list(f"{i:04d}".encode()) for i in range(10000)], dtype=np.uint8)
+_WORDS4 = _DIGITS4.view(np.uint32).ravel()
 
 
 def ids(prefix: str, numbers: np.ndarray, width: int) -> pa.Array:
     """``prefix`` + zero-padded ``numbers`` as an Arrow string array (``ids('T', [7], 4)`` -> 'T0007')."""
     n = np.asarray(numbers, dtype=np.int64)
     p = prefix.encode()
-    mat = np.empty((len(n), len(p) + width), dtype=np.uint8)
+    size = len(p) + width
+    buf = np.empty(len(n) * size, dtype=np.uint8)
+    mat = buf.reshape(len(n), size)
     mat[:, : len(p)] = np.frombuffer(p, dtype=np.uint8)
-    # four digits per step through a lookup table: a quarter of the passes over the data
-    rest = n.copy()
-    end = len(p) + width
+    # four digits per step through a lookup table, each written as one 32-bit word
+    rest = n
+    end = size
     while end > len(p):
         k = min(4, end - len(p))
-        mat[:, end - k : end] = _DIGITS4[rest % 10000][:, 4 - k :]
-        rest //= 10000
+        rest, low = np.divmod(rest, 10000)
+        if k == 4 and len(n):
+            np.ndarray((len(n),), np.uint32, buffer=buf, offset=end - 4, strides=(size,))[:] = _WORDS4[low]
+        else:
+            mat[:, end - k : end] = _DIGITS4[low][:, 4 - k :]
         end -= k
-    size = len(p) + width
     offsets = np.arange(len(n) + 1, dtype=np.int32) * size
     return pa.StringArray.from_buffers(len(n), pa.py_buffer(offsets), pa.py_buffer(mat.ravel()))
 
@@ -47,7 +52,11 @@ def strings(codes: np.ndarray, vocab: list[str | None]) -> pa.DictionaryArray:
     """``codes`` (indices into ``vocab``; a None entry means null) as a dictionary array of strings."""
     codes = np.asarray(codes, dtype=np.int32)
     dictionary = pa.array(["" if v is None else v for v in vocab], type=pa.string())
-    null = np.array([v is None for v in vocab])[codes]
+    missing = [i for i, v in enumerate(vocab) if v is None]
+    if not missing:
+        return coded(codes, dictionary)
+    # usually only code 0 is empty: one comparison instead of a look-up per row
+    null = codes == missing[0] if len(missing) == 1 else np.isin(codes, missing)
     return coded(codes, dictionary, null if null.any() else None)
 
 

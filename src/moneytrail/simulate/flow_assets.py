@@ -155,22 +155,7 @@ class AssetFlows:
         return True
 
     def _fund(self, t: int, nom: Member, amt: float) -> None:
-        left, tt = amt, t
-        while left > 0.5:
-            x = round(min(left, self._u(50_000, 250_000)), 2)
-            self.tx(
-                tt,
-                self.net.stash,
-                nom.bank,
-                x,
-                "cash",
-                denom=20,
-                memo="deposit",
-                stage="placement",
-                typ="property_funding",
-            )
-            left = round(left - x, 2)
-            tt = self._t(tt, 0.5, 3)
+        self._cash_deposits(t, nom.bank, amt, (50_000, 250_000), (0.5, 3), "property_funding")
 
     def _buy(self, tt: int, nom: Member, price: float, inds: list[str], kind: str = "townhouse") -> int:
         self._fund(tt, nom, price)

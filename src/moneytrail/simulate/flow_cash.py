@@ -15,27 +15,37 @@ class CashFlows:
     """Channels that place and layer cash through banks, MSBs and casinos."""
 
     # -- structuring and layering ---------------------------------------------------------------
-    def _deposits_under(self, t: int, mule: Member, amt: float, ind=("S1",)) -> int:
-        """Cash deposits just under C$10,000, several within 24 hours; returns the last time."""
+    def _cash_deposits(
+        self, t: int, account: int, amt: float, piece: tuple[float, float], gap_h: tuple[float, float],
+        typ: str, ind=(),
+    ) -> int:  # fmt: skip
+        """Stash cash paid into ``account`` in whole-dollar pieces of ``piece`` (the last one
+        exact), ``gap_h`` hours apart; ``ind`` marks the pieces of a split amount that stay in
+        ``piece``. Returns the time after the last piece."""
         left, tt = amt, t
+        low, high = piece
         while left > 0.5:
-            x = round(min(left, self._u(9_000, 9_990)), 0) if left > 9_990 else round(left, 2)
-            near = amt > 9_990 and x >= 9_000  # only the near-threshold pieces show the pattern
+            x = round(min(left, self._u(low, high)), 0) if left > high else round(left, 2)
+            near = amt > high and x >= low
             self.tx(
                 tt,
                 self.net.stash,
-                mule.bank,
+                account,
                 x,
                 "cash",
                 denom=20,
                 memo="deposit",
                 stage="placement",
                 ind=list(ind) if near else [],
-                typ="structured_deposit",
+                typ=typ,
             )
             left = round(left - x, 2)
-            tt = self._t(tt, 1, 7)
+            tt = self._t(tt, *gap_h)
         return tt
+
+    def _deposits_under(self, t: int, mule: Member, amt: float, ind=("S1",)) -> int:
+        """Cash deposits just under C$10,000, several within 24 hours; returns the last time."""
+        return self._cash_deposits(t, mule.bank, amt, (9_000, 9_990), (1, 7), "structured_deposit", ind)
 
     def _structuring(self, t: int) -> None:
         while self.pool["structuring"] >= 2_000:
@@ -295,22 +305,7 @@ class CashFlows:
             amt = self._spend("drafts", min(self.pool["drafts"], round(self._u(15_000, 60_000), -2)))
             mule = self._pick(self.net.mules)
             tt = self._t(t, 9, 12)
-            left = amt
-            while left > 0.5:
-                x = round(min(left, self._u(4_000, 15_000)), 0) if left > 15_000 else round(left, 2)
-                self.tx(
-                    tt,
-                    self.net.stash,
-                    mule.bank,
-                    x,
-                    "cash",
-                    denom=20,
-                    memo="deposit",
-                    stage="placement",
-                    typ="draft_funding",
-                )
-                left = round(left - x, 2)
-                tt = self._t(tt, 3, 20)
+            tt = self._cash_deposits(tt, mule.bank, amt, (4_000, 15_000), (3, 20), "draft_funding")
             td = self._t(tt, 2, 20)
             if not self._ok(td + 10 * US_PER_HOUR):
                 return

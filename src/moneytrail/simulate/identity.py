@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from functools import cache
 
 import numpy as np
 
@@ -66,16 +67,10 @@ class Person:
 
     # -- romanisations ----------------------------------------------------------------------
     def pinyin_parts(self) -> tuple[str, str]:
-        lex = _readings()
-        sur = "".join(lex[0].get(c, "x") for c in self.surname).capitalize()
-        giv = "".join(lex[1].get(c, lex[0].get(c, "x")) for c in self.given).capitalize()
-        return sur, giv
+        return _pinyin_parts(self.surname, self.given)
 
     def cantonese_parts(self) -> tuple[str, str]:
-        lex = _readings()
-        sur = " ".join(lex[2].get(c, "x") for c in self.surname).title()
-        giv = " ".join(lex[3].get(c, lex[2].get(c, "x")) for c in self.given).title()
-        return sur, giv
+        return _cantonese_parts(self.surname, self.given)
 
     def canonical(self) -> str:
         """The person's own spelling in Western order (the reference for ``name_variant``)."""
@@ -90,11 +85,12 @@ class Person:
 
 
 class FastRandom:
-    """Uniform draws served from blocks pre-drawn by a numpy Generator.
+    """Scalar draws served from blocks pre-drawn by a numpy Generator.
 
-    Building hundreds of thousands of people one attribute at a time is dominated by the cost of
-    a Generator call per scalar; serving scalars from a block keeps the same determinism (same
-    seed, same sequence) at a fraction of the cost.
+    Building hundreds of thousands of people one attribute at a time, or running a network's
+    flows one hand-over at a time, is dominated by the cost of a Generator call per scalar;
+    serving scalars from a block keeps the same determinism (same seed, same sequence) at a
+    fraction of the cost. Array draws and every other distribution go to the Generator itself.
     """
 
     def __init__(self, gen: np.random.Generator, block: int = 1 << 16):
@@ -103,7 +99,10 @@ class FastRandom:
         self._buf: list[float] = []
         self._i = 0
 
-    def random(self) -> float:
+    def random(self, size=None):
+        """A float in [0, 1) (an array from the Generator when ``size`` is given)."""
+        if size is not None:
+            return self.gen.random(size)
         if self._i >= len(self._buf):
             self._buf = self.gen.random(self.block).tolist()
             self._i = 0
@@ -111,11 +110,25 @@ class FastRandom:
         self._i += 1
         return u
 
-    def integers(self, low: int, high: int | None = None) -> int:
+    def integers(self, low: int, high: int | None = None, size=None):
         """A whole number in [low, high) (or [0, low) with one argument)."""
+        if size is not None:
+            return self.gen.integers(low, high, size)
         if high is None:
             low, high = 0, low
         return low + int(self.random() * (high - low))
+
+    def uniform(self, low: float = 0.0, high: float = 1.0, size=None):
+        """A float in [low, high)."""
+        if size is not None:
+            return self.gen.uniform(low, high, size)
+        return low + self.random() * (high - low)
+
+    def __getattr__(self, name: str):
+        # the other distributions (gamma, choice, shuffle, ...) straight from the Generator
+        if name == "gen":
+            raise AttributeError(name)
+        return getattr(self.gen, name)
 
 
 @dataclass
@@ -180,6 +193,120 @@ class PersonFactory:
         ]
         return p
 
+    def people(
+        self,
+        n: int,
+        *,
+        chinese: bool | float = 0.5,
+        country: str = "CA",
+        age: tuple[int, int] = (22, 70),
+        occupation: str | list[str | None] | None = None,
+        income: float | list[float | None] | None = None,
+        year: int = 2015,
+    ) -> list[Person]:
+        """``n`` people drawn at once (the same model as :meth:`person`, with whole-array draws).
+
+        ``occupation`` and ``income`` are one value for everybody or one per person.
+        """
+        g = _generator(self.rng)
+        pools = _pools()
+        u = g.random((n, 13)).T
+        is_cn = np.full(n, chinese) if isinstance(chinese, bool) else u[0] < chinese
+        male = u[1] < 0.5
+        born = (dt.date(year, 7, 1) - EPOCH).days - g.integers(age[0] * 365, age[1] * 365, n)
+        gm, gf = pools["given_m"], pools["given_f"]
+        size = np.where(male, len(gm), len(gf))
+        first = (u[2] * size).astype(np.int64)
+        second = (u[3] * (size - 1)).astype(np.int64)
+        second += second >= first
+        em, ef = pools["english_m"], pools["english_f"]
+        english = (u[4] * np.where(male, len(em), len(ef))).astype(np.int64)
+        om, of, osur = pools["other_m"], pools["other_f"], pools["other_surnames"]
+        other_given = (u[4] * np.where(male, len(om), len(of))).astype(np.int64)
+        other_sur = (u[5] * len(osur)).astype(np.int64)
+        surname = np.searchsorted(pools["surname_cdf"], u[5], side="right")
+        nationality_cn = is_cn & ((country == "CN") | (u[6] < 0.5))
+        two_addresses, two_phones = u[7] < 0.35, u[8] < 0.3
+        addresses = iter(self.addresses(n + int(two_addresses.sum()), country))
+        phones = iter(self.phones(n + int(two_phones.sum()), country))
+        mail_no = g.integers(1, 999, n).tolist()
+        domain = (u[9] * len(_DOMAINS)).astype(np.int64).tolist()
+        passport = g.integers(10**7, 10**8, n).tolist()
+        licence = g.integers(10**6, 10**7, n).tolist()
+        occupations = occupation if isinstance(occupation, list) else [occupation] * n
+        incomes = income if isinstance(income, list) else [income] * n
+        surnames = pools["surnames"]
+        out = []
+        for k, (cn, m, b, i, j, two, eng, has_eng, ogiv, osr, sur, cf, nat_cn, a2, p2) in enumerate(
+            zip(
+                is_cn.tolist(),
+                male.tolist(),
+                born.tolist(),
+                first.tolist(),
+                second.tolist(),
+                (u[10] >= 0.25).tolist(),
+                english.tolist(),
+                (u[11] < 0.45).tolist(),
+                other_given.tolist(),
+                other_sur.tolist(),
+                surname.tolist(),
+                (u[12] < 0.3).tolist(),
+                nationality_cn.tolist(),
+                two_addresses.tolist(),
+                two_phones.tolist(),
+                strict=True,
+            )
+        ):
+            self.count += 1
+            sex = "m" if m else "f"
+            if cn:
+                pool = gm if m else gf
+                given = pool[i] + pool[j] if two else pool[i]
+                p = Person(
+                    f"H{self.count:08d}",
+                    True,
+                    sex,
+                    surnames[sur],
+                    given,
+                    b,
+                    ((em if m else ef)[eng]) if has_eng else None,
+                    cantonese_first=cf,
+                )
+            else:
+                p = Person(f"H{self.count:08d}", False, sex, osur[osr], (om if m else of)[ogiv], b)
+            p.country = country
+            p.nationality = "CN" if nat_cn else country
+            p.occupation = occupations[k]
+            p.income = incomes[k]
+            p.addresses = [next(addresses), next(addresses)] if a2 else [next(addresses)]
+            p.phones = [next(phones), next(phones)] if p2 else [next(phones)]
+            user = _ascii(p.canonical()).lower().replace(" ", ".")
+            p.emails = [f"{user}{mail_no[k]}@{_DOMAINS[domain[k]]}"]
+            p.documents = [f"{'E' if nat_cn else 'P'}{passport[k]}", f"DL{licence[k]}"]
+            out.append(p)
+        return out
+
+    def addresses(self, n: int, country: str = "CA") -> list[str]:
+        """``n`` addresses in ``country`` drawn at once (the model of :meth:`address`)."""
+        g = _generator(self.rng)
+        if country == "CN":
+            draws = _whole(g, n, (1, 300), (0, len(_CN_ROADS)), (0, len(CN_CITIES)))
+            return [f"{no} {_CN_ROADS[r]} Road, {CN_CITIES[c]}" for no, r, c in draws]
+        unit = np.where(g.random(n) < 0.4, g.integers(100, 3000, n), 0).tolist()
+        draws = _whole(g, n, (100, 12000), (0, len(STREETS)), (0, len(CITIES)))
+        return [
+            f"{f'{un}-' if un else ''}{no} {STREETS[st]}, {CITIES[c]}"
+            for un, (no, st, c) in zip(unit, draws, strict=True)
+        ]
+
+    def phones(self, n: int, country: str = "CA") -> list[str]:
+        """``n`` phone numbers in ``country`` drawn at once (the model of :meth:`phone`)."""
+        g = _generator(self.rng)
+        if country == "CN":
+            return [f"+86 1{a} {b} {c}" for a, b, c in _whole(g, n, (30, 90), (1000, 9999), (1000, 9999))]
+        draws = _whole(g, n, (0, len(_AREA_CODES)), (200, 999), (1000, 9999))
+        return [f"{_AREA_CODES[a]}-{b}-{c}" for a, b, c in draws]
+
     def _one(self, seq):
         return seq[int(self.rng.integers(len(seq)))]
 
@@ -206,6 +333,16 @@ class PersonFactory:
         return f"{COMPANY_WORDS[a]} {COMPANY_WORDS[b]} {self._one(COMPANY_KINDS)} Ltd"
 
 
+def _whole(g: np.random.Generator, n: int, *ranges: tuple[int, int]):
+    """Per row, one whole number in [low, high) for each of ``ranges`` (drawn a column at a time)."""
+    return zip(*(g.integers(low, high, n).tolist() for low, high in ranges), strict=True)
+
+
+def _generator(rng: FastRandom | np.random.Generator) -> np.random.Generator:
+    """The numpy Generator behind ``rng`` (whole-array draws bypass the scalar blocks)."""
+    return rng.gen if isinstance(rng, FastRandom) else rng
+
+
 _DOMAINS = ("gmail.com", "hotmail.com", "qq.com", "shaw.ca")
 _CN_ROADS = ("Zhongshan", "Renmin", "Jiefang", "Huanshi")
 _AREA_CODES = ("604", "778", "236")
@@ -228,6 +365,22 @@ def _pools() -> dict:
             "other_surnames": list(lex.other_surnames),
         }
     return _POOLS
+
+
+@cache
+def _pinyin_parts(surname: str, given: str) -> tuple[str, str]:
+    lex = _readings()
+    sur = "".join(lex[0].get(c, "x") for c in surname).capitalize()
+    giv = "".join(lex[1].get(c, lex[0].get(c, "x")) for c in given).capitalize()
+    return sur, giv
+
+
+@cache
+def _cantonese_parts(surname: str, given: str) -> tuple[str, str]:
+    lex = _readings()
+    sur = " ".join(lex[2].get(c, "x") for c in surname).title()
+    giv = " ".join(lex[3].get(c, lex[2].get(c, "x")) for c in given).title()
+    return sur, giv
 
 
 def _ascii(s: str) -> str:

@@ -45,6 +45,15 @@ class BulkPopulation:
     vip_parties: np.ndarray
 
 
+BULK_MEMOS = ("payroll", "bill payment", "e-transfer", "supplies", "remittance", "family support", "deposit")
+
+
+def bulk_memos(book: Book) -> dict[str, int]:
+    """The codes of the bulk generator's memos in ``book`` (coded on first call: do it before the
+    book is copied to another process, so both agree on them)."""
+    return {k: book.memos.code(k) for k in BULK_MEMOS}
+
+
 def _day_factors(params: dict, day0: int, days: int, start_doy: int, start_dow: int) -> np.ndarray:
     """Seasonality (peak in summer and December) times the weekly rhythm, one factor per day."""
     d = np.arange(day0, day0 + days)
@@ -67,18 +76,7 @@ class BulkGenerator:
         self.start_us = start_us
         self.start_doy = start_doy
         self.start_dow = start_dow
-        self.memo = {
-            k: book.memos.code(k)
-            for k in (
-                "payroll",
-                "bill payment",
-                "e-transfer",
-                "supplies",
-                "remittance",
-                "family support",
-                "deposit",
-            )
-        }
+        self.memo = bulk_memos(book)
         self.cad = book.currencies.code("CAD")
         self.cny = book.currencies.code("CNY")
         self.ca = book.countries.code("CA")
@@ -86,6 +84,9 @@ class BulkGenerator:
         self.bank = book.sources.code("bank")
         self.casino = book.sources.code("casino")
         self.msb = book.sources.code("msb")
+        # households by salary phase (day modulo the pay period)
+        period = int(params["salary_period_days"])
+        self.by_phase = [np.flatnonzero(pop.household_phase == k) for k in range(period)]
 
     # -- helpers ----------------------------------------------------------------------------
     def _events(self, rng, n_entities: int, rate: float, factors: np.ndarray, day0: int):
@@ -150,19 +151,13 @@ class BulkGenerator:
         H = len(pop.households)
         # salaries: each household on its own fortnightly phase
         period = int(p["salary_period_days"])
-        for d in range(day0, day0 + days):
-            who = np.flatnonzero(pop.household_phase == d % period)
-            if len(who):
-                ts = self._ts(rng, np.full(len(who), d), 1.0, 5.0)
-                amt = pop.household_income[who] / (365 / period) * rng.lognormal(0, 0.03, len(who))
-                add(
-                    ts,
-                    pop.household_employer[who],
-                    pop.households[who],
-                    amt,
-                    "eft",
-                    memo=self.memo["payroll"],
-                )
+        day_list = range(day0, day0 + days)
+        paid = [self.by_phase[d % period] for d in day_list]
+        who = np.concatenate(paid)
+        if len(who):
+            ts = self._ts(rng, np.repeat(np.asarray(day_list), [len(w) for w in paid]), 1.0, 5.0)
+            amt = pop.household_income[who] / (365 / period) * rng.lognormal(0, 0.03, len(who))
+            add(ts, pop.household_employer[who], pop.households[who], amt, "eft", memo=self.memo["payroll"])
         # bills and card payments to merchants
         d_, w = self._events(rng, H, p["bill_rate"], f, day0)
         m = pop.merchants[rng.integers(0, len(pop.merchants), len(w))]

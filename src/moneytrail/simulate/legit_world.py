@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from moneytrail.simulate.book import US_PER_DAY, US_PER_HOUR, Book
-from moneytrail.simulate.identity import PersonFactory, company, record
+from moneytrail.simulate.identity import Person, PersonFactory, company, record
 from moneytrail.simulate.legit_bulk import BulkPopulation
 
 BANKS = (
@@ -163,6 +163,39 @@ def build_institutions(book: Book, pf: PersonFactory, params: dict, t0: int) -> 
     )
 
 
+# an account held abroad, in yuan, outside the Canadian banks' view
+ABROAD = {"country": "CN", "currency": "CNY", "is_external": True}
+
+
+def person_account(
+    book: Book,
+    rng,
+    per: Person,
+    source: str,
+    institution: str,
+    role: str,
+    opened_at: int,
+    *,
+    record_role: str = "legitimate",
+    itype: str = "bank",
+    account_source: str | None = None,
+    **account: object,
+) -> tuple[int, int]:
+    """The record ``source`` keeps about ``per`` and that party's account at ``institution``;
+    returns (party, account). The account is known to ``account_source`` (default ``source``)."""
+    p = record(book, rng, per, source, role=record_role)
+    a = book.account(
+        holder=p,
+        institution=institution,
+        itype=itype,
+        source=account_source or source,
+        opened_at=opened_at,
+        role=role,
+        **account,
+    )
+    return p, a
+
+
 def build_bulk_population(
     book: Book, pf: PersonFactory, inst: Institutions, params: dict, scale: float, t0: int, rng
 ) -> BulkPopulation:
@@ -174,7 +207,7 @@ def build_bulk_population(
     businesses, cash_biz, cash_bank = [], [], []
     cash_kinds = ("Restaurant", "Convenience Store", "Noodle House", "Bakery")
     other_kinds = ("Services Ltd", "Supplies Ltd", "Consulting Inc", "Dental Clinic", "Auto Repair")
-    for i in range(B):
+    for i, address in enumerate(pf.addresses(B)):
         is_cash = fr.random() < params["cash_business_share"]
         kind = (
             cash_kinds[fr.integers(len(cash_kinds))]
@@ -188,7 +221,7 @@ def build_bulk_population(
             "bank",
             f"C-BIZ{i:06d}",
             role="business_cash" if is_cash else "business",
-            address=pf.address(),
+            address=address,
         )
         bank_i = fr.integers(len(BANKS))
         a = book.account(
@@ -203,51 +236,27 @@ def build_bulk_population(
         if is_cash:
             cash_biz.append(a)
             cash_bank.append(bank_i)
-    households, hh_bank, hh_income, chinese = [], [], [], []
     wages = rng.lognormal(np.log(62_000), 0.45, H)
     support = rng.lognormal(np.log(30_000), 0.3, H)
-    for i in range(H):
-        occ_u = fr.random()
-        occupation, income = (
-            ("student", 0.0)
-            if occ_u < 0.05
-            else ("homemaker", 0.0)
-            if occ_u < 0.09
-            else ("employee", float(wages[i]))
-        )
-        per = pf.person(chinese=params["share_chinese"], occupation=occupation, income=income)
-        p = record(book, fr, per, "bank")
-        bank_i = fr.integers(len(BANKS))
-        households.append(
-            book.account(
-                holder=p,
-                institution=BANKS[bank_i],
-                itype="bank",
-                source="bank",
-                opened_at=opened,
-                role="household",
-            )
-        )
-        hh_bank.append(bank_i)
-        hh_income.append(income if income > 0 else float(support[i]))  # family support
-        if per.chinese:
-            chinese.append(i)
+    occ_u = rng.random(H)
+    occupation = np.where(occ_u < 0.05, "student", np.where(occ_u < 0.09, "homemaker", "employee"))
+    income = np.where(occ_u < 0.09, 0.0, wages)
+    hh_bank = rng.integers(0, len(BANKS), H)
+    people = pf.people(
+        H, chinese=params["share_chinese"], occupation=occupation.tolist(), income=income.tolist()
+    )
+    households = [
+        person_account(book, fr, per, "bank", BANKS[b], "household", opened)[1]
+        for per, b in zip(people, hh_bank.tolist(), strict=True)
+    ]
+    hh_income = np.where(income > 0, income, support)  # family support
+    chinese = [i for i, per in enumerate(people) if per.chinese]
     n_rec = max(5, int(params["recreational_gamblers"] * scale))
     rec_pat, rec_par = [], []
-    for _ in range(n_rec):
-        per = pf.person(chinese=params["share_chinese"])
-        p = record(book, fr, per, "casino")
+    for per in pf.people(n_rec, chinese=params["share_chinese"]):
+        p, a = person_account(book, fr, per, "casino", "patron", "patron", opened, itype="casino")
         rec_par.append(p)
-        rec_pat.append(
-            book.account(
-                holder=p,
-                institution="patron",
-                itype="casino",
-                source="casino",
-                opened_at=opened,
-                role="patron",
-            )
-        )
+        rec_pat.append(a)
     n_vip = max(3, int(params["vip_gamblers"] * scale))
     vip_pat, vip_par = [], []
     for _ in range(n_vip):
@@ -259,44 +268,17 @@ def build_bulk_population(
             occupation="business owner",
             income=float(rng.lognormal(np.log(600_000), 0.6)),
         )
-        p = record(book, pf.rng, per, "casino", role="vip_gambler_legit")
+        vip = "vip_gambler_legit"
+        p, a = person_account(book, fr, per, "casino", "patron", vip, opened, record_role=vip, itype="casino")
         vip_par.append(p)
-        vip_pat.append(
-            book.account(
-                holder=p,
-                institution="patron",
-                itype="casino",
-                source="casino",
-                opened_at=opened,
-                role="vip_gambler_legit",
-            )
-        )
+        vip_pat.append(a)
         if not cn or rng.random() < 0.5:
-            bp = record(book, pf.rng, per, "bank", role="vip_gambler_legit")
-            book.account(
-                holder=bp,
-                institution=BANKS[int(rng.integers(5))],
-                itype="bank",
-                source="bank",
-                opened_at=opened,
-                role="vip_gambler_legit",
-            )
+            person_account(book, fr, per, "bank", BANKS[int(rng.integers(5))], vip, opened, record_role=vip)
     cn_recv = []
-    for _ in range(max(20, int(params["cn_recipients"] * scale))):
-        per = pf.person(chinese=True, country="CN")
-        p = record(book, pf.rng, per, "msb")
+    for per in pf.people(max(20, int(params["cn_recipients"] * scale)), chinese=True, country="CN"):
+        bank = CN_BANKS[int(rng.integers(5))]
         cn_recv.append(
-            book.account(
-                holder=p,
-                institution=CN_BANKS[int(rng.integers(5))],
-                itype="bank",
-                source="msb",
-                opened_at=opened,
-                country="CN",
-                currency="CNY",
-                role="remittance_recipient",
-                is_external=True,
-            )
+            person_account(book, fr, per, "msb", bank, "remittance_recipient", opened, **ABROAD)[1]
         )
     merchants = np.asarray(businesses, dtype=np.int64)
     return BulkPopulation(
@@ -329,82 +311,65 @@ def build_special_legit(
     opened = t0 - 1500 * US_PER_DAY
     rate = params["cny_rate"]
     # international students: parents in China wire tuition and living money
-    for _ in range(max(2, int(params["students"] * scale))):
-        per = pf.person(chinese=True, age=(18, 26), occupation="student", income=0.0)
-        p = record(book, pf.rng, per, "bank")
-        acct = book.account(
-            holder=p,
-            institution=BANKS[int(rng.integers(5))],
-            itype="bank",
-            source="bank",
-            opened_at=opened,
-            role="student",
-        )
-        par = pf.person(chinese=True, country="CN", age=(45, 60))
-        pp = record(book, pf.rng, par, "msb")
-        parent = book.account(
-            holder=pp,
-            institution=CN_BANKS[int(rng.integers(5))],
-            itype="bank",
-            source="bank",
-            opened_at=opened,
-            country="CN",
-            currency="CNY",
-            role="student_parent",
-            is_external=True,
-        )
-        uni = inst.universities[int(rng.integers(len(inst.universities)))]
-        for d in range(0, days, 30):
-            ts = t0 + (d + int(rng.integers(0, 5))) * US_PER_DAY + 10 * US_PER_HOUR
+    n_students = max(2, int(params["students"] * scale))
+    students = pf.people(n_students, chinese=True, age=(18, 26), occupation="student", income=0.0)
+    parents = pf.people(n_students, chinese=True, country="CN", age=(45, 60))
+    banks = rng.integers(0, 5, (n_students, 2)).tolist()
+    unis = rng.integers(0, len(inst.universities), n_students).tolist()
+    months = range(0, days, 30)
+    offsets = rng.integers(0, 5, (n_students, len(months))).tolist()
+    living = rng.uniform(2_000, 4_000, (n_students, len(months))).tolist()
+    fees = rng.uniform(12_000, 22_000, (n_students, len(months))).tolist()
+    for k, (per, par) in enumerate(zip(students, parents, strict=True)):
+        acct = person_account(book, pf.rng, per, "bank", BANKS[banks[k][0]], "student", opened)[1]
+        parent = person_account(
+            book,
+            pf.rng,
+            par,
+            "msb",
+            CN_BANKS[banks[k][1]],
+            "student_parent",
+            opened,
+            account_source="bank",
+            **ABROAD,
+        )[1]
+        uni = inst.universities[unis[k]]
+        for j, d in enumerate(months):
+            ts = t0 + (d + offsets[k][j]) * US_PER_DAY + 10 * US_PER_HOUR
             book.txn(
-                ts,
-                parent,
-                acct,
-                float(rng.uniform(2_000, 4_000)),
-                "wire",
-                currency="CNY",
-                rate=rate,
-                memo="living expenses",
+                ts, parent, acct, living[k][j], "wire", currency="CNY", rate=rate, memo="living expenses"
             )
             if d % 120 == 0:
-                fee = float(rng.uniform(12_000, 22_000))
+                fee = fees[k][j]
                 book.txn(ts, parent, acct, fee, "wire", currency="CNY", rate=rate, memo="tuition")
                 book.txn(ts + 2 * US_PER_DAY, acct, uni, fee, "eft", memo="tuition")
     # home sales: bank mortgages through lawyers' trust accounts, some honest cash buyers
     n_sales = int(params["home_sales_per_year"] * scale * days / 365)
-    for _ in range(n_sales):
-        ts = t0 + int(rng.integers(0, days)) * US_PER_DAY + 11 * US_PER_HOUR
-        price = float(rng.lognormal(np.log(1_000_000), 0.4)).__round__(-3)
-        buyer = pf.person(
-            chinese=params["share_chinese"],
-            income=float(rng.lognormal(np.log(110_000), 0.4)),
-            occupation="employee",
-        )
-        seller = pf.person(chinese=params["share_chinese"])
-        bb = record(book, pf.rng, buyer, "bank")
-        ba = book.account(
-            holder=bb,
-            institution=BANKS[int(rng.integers(5))],
-            itype="bank",
-            source="bank",
-            opened_at=opened,
-            role="home_buyer",
-        )
-        sb = record(book, pf.rng, seller, "bank")
-        sa = book.account(
-            holder=sb,
-            institution=BANKS[int(rng.integers(5))],
-            itype="bank",
-            source="bank",
-            opened_at=opened,
-            role="home_seller",
-        )
+    sale_day = rng.integers(0, days, n_sales).tolist()
+    prices = rng.lognormal(np.log(1_000_000), 0.4, n_sales).round(-3).tolist()
+    buyers = pf.people(
+        n_sales,
+        chinese=params["share_chinese"],
+        income=rng.lognormal(np.log(110_000), 0.4, n_sales).tolist(),
+        occupation="employee",
+    )
+    sellers = pf.people(n_sales, chinese=params["share_chinese"])
+    sale_banks = rng.integers(0, 5, (n_sales, 3)).tolist()
+    cash_buyers = (rng.random(n_sales) < params["cash_home_buyer_share"]).tolist()
+    trusts = rng.integers(0, len(inst.lawyer_trusts), n_sales).tolist()
+    loan_share = rng.uniform(0.5, 0.8, n_sales).tolist()
+    detached = (rng.random(n_sales) < 0.5).tolist()
+    for k, (buyer, seller) in enumerate(zip(buyers, sellers, strict=True)):
+        ts = t0 + sale_day[k] * US_PER_DAY + 11 * US_PER_HOUR
+        price = prices[k]
+        ba = person_account(book, pf.rng, buyer, "bank", BANKS[sale_banks[k][0]], "home_buyer", opened)[1]
+        sa = person_account(book, pf.rng, seller, "bank", BANKS[sale_banks[k][1]], "home_seller", opened)[1]
         bl, sl = record(book, pf.rng, buyer, "land_title"), record(book, pf.rng, seller, "land_title")
-        cash_buyer = rng.random() < params["cash_home_buyer_share"]
-        trust = inst.lawyer_trusts[int(rng.integers(len(inst.lawyer_trusts)))]
-        bank_i = int(rng.integers(5))
-        mortgage = 0.0 if cash_buyer else round(price * float(rng.uniform(0.5, 0.8)), -3)
-        prop = add_property(book, pf, price, "detached" if rng.random() < 0.5 else "condo")
+        cash_buyer = cash_buyers[k]
+        trust = inst.lawyer_trusts[trusts[k]]
+        bank_i = sale_banks[k][2]
+        mortgage = 0.0 if cash_buyer else round(price * loan_share[k], -3)
+        prop = add_property(book, pf, price, "detached" if detached[k] else "condo")
         book.transfers.add(
             property=prop, ts=ts, buyer=bl, seller=sl, price=price, mortgage=mortgage,
             lender=inst.banks[bank_i] if mortgage else None, lender_kind="bank" if mortgage else "none",

@@ -14,6 +14,8 @@ import yaml
 
 from moneytrail.errors import ConfigError
 
+# libyaml's parser when PyYAML was built with it (same safe types, many times faster)
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 REQUIRED = ("start", "days", "legit", "networks", "interventions", "casinos", "casino_weights")
 
 
@@ -30,7 +32,7 @@ def load_preset(name: str) -> dict:
             f"The option '--preset' must be one of {', '.join(preset_names())}. Got {name!r} instead."
         )
     text = resources.files(__package__).joinpath("presets", f"{name}.yaml").read_text(encoding="utf-8")
-    params = yaml.safe_load(text)
+    params = yaml.load(text, Loader=_LOADER)
     if not isinstance(params, dict):
         raise ConfigError(f"The preset file presets/{name}.yaml must hold a mapping of parameters.")
     base = params.pop("extends", None)

@@ -6,18 +6,26 @@ institutions built before. So the population is built in a forked process while 
 the networks, then appended to the book with its indices shifted. It has its own random stream
 and its own block of person ids, so the world is the same whether the two parts ran side by side
 or one after the other (``parallel=False``, and on systems without ``fork``).
+
+The forked process then goes on generating the bulk transactions chunk by chunk (a
+:class:`BulkPlan`), which a thread of this process receives while the networks are still being
+built; the chunks are re-indexed like the population when they are used.
 """
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing as mp
-from dataclasses import fields
+import queue
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, fields
 
 import numpy as np
 
 from moneytrail.simulate.book import Book
 from moneytrail.simulate.identity import FastRandom, PersonFactory
-from moneytrail.simulate.legit_bulk import BulkPopulation
+from moneytrail.simulate.legit_bulk import BulkGenerator, BulkPopulation
 from moneytrail.simulate.legit_world import Institutions, build_bulk_population
 
 # BulkPopulation fields holding account / party indices (the rest are attributes or bank numbers)
@@ -35,6 +43,31 @@ _ACCOUNT_FIELDS = (
     "vip_patrons",
 )
 _PARTY_FIELDS = ("rec_parties", "vip_parties")
+# bulk chunks generated ahead of their use, at most (each about chunk_rows rows)
+CHUNKS_AHEAD = 6
+
+
+@dataclass(frozen=True)
+class BulkPlan:
+    """The bulk generator's chunks of days, its calendar and its random seed."""
+
+    chunks: tuple[tuple[int, int], ...]  # (first day, number of days)
+    start_us: int
+    start_doy: int
+    start_dow: int
+    seed: np.random.SeedSequence
+
+    def rng(self, k: int) -> np.random.Generator:
+        """The random stream of chunk ``k`` (one per chunk, whoever generates it)."""
+        return np.random.default_rng(
+            np.random.SeedSequence(self.seed.entropy, spawn_key=(*self.seed.spawn_key, k))
+        )
+
+    def generate(self, pop: BulkPopulation, params: dict, book: Book) -> Iterator[tuple[dict, dict]]:
+        """(transactions, sessions) of every chunk in order."""
+        gen = BulkGenerator(pop, params, book, self.start_us, self.start_doy, self.start_dow)
+        for k, (d0, dn) in enumerate(self.chunks):
+            yield gen.chunk(self.rng(k), d0, dn)
 
 
 def person_count(params: dict, scale: float) -> int:
@@ -63,34 +96,70 @@ def _build(book: Book, inst: Institutions, params: dict, scale: float, t0: int, 
     )
 
 
-def _child(conn, args) -> None:
+def _child(conn, args, plan: BulkPlan) -> None:
     try:
-        conn.send(("ok", _build(*args)))
+        payload = _build(*args)
+        conn.send(("ok", payload))
+        book, params = args[0], args[2]
+        for chunk in plan.generate(payload[-1], params, book):
+            conn.send(("chunk", chunk))
     except BaseException as e:  # noqa: BLE001 - handed to the parent, which raises it
         conn.send(("error", e))
     finally:
         conn.close()
 
 
-class PopulationBuild:
-    """Start building the population (in a forked process when possible); :meth:`join` appends it.
+def _shift(v: np.ndarray, first: int, by: int) -> np.ndarray:
+    """Indices from ``first`` on moved up by ``by`` (rows appended after the ones added meanwhile)."""
+    return np.where(v >= first, v + by, v)
 
-    >>> job = PopulationBuild(book, inst, params, scale, t0, seed, first_person)  # doctest: +SKIP
+
+class PopulationBuild:
+    """Start building the population (in a forked process when possible); :meth:`join` appends it
+    and :meth:`chunks` yields the bulk transactions of ``plan``.
+
+    >>> job = PopulationBuild(book, inst, params, scale, t0, seed, first_person, plan)  # doctest: +SKIP
     >>> ...  # build the networks on ``book`` meanwhile
     >>> pop = job.join(book)  # doctest: +SKIP
+    >>> for txns, sessions in job.chunks(book, pop): ...  # doctest: +SKIP
     """
 
-    def __init__(self, book, inst, params, scale, t0, seed, first_person, *, parallel: bool = True):
+    def __init__(self, book, inst, params, scale, t0, seed, first_person, plan, *, parallel: bool = True):
         self.args = (book, inst, params, scale, t0, seed, first_person)
+        self.plan = plan
         # where the shared prefix (institutions) ends
         self._np, self._na = len(book.parties), len(book.accounts)
+        self._dp = self._da = 0
         self.proc = None
         if parallel and "fork" in mp.get_all_start_methods():
             ctx = mp.get_context("fork")
-            self.conn, child_conn = ctx.Pipe(duplex=False)
-            self.proc = ctx.Process(target=_child, args=(child_conn, self.args), daemon=True)
+            conn, child_conn = ctx.Pipe(duplex=False)
+            self.proc = ctx.Process(target=_child, args=(child_conn, self.args, plan), daemon=True)
             self.proc.start()
             child_conn.close()
+            # received as they come, so the child runs ahead while this process builds the networks
+            self.inbox: queue.Queue = queue.Queue(maxsize=CHUNKS_AHEAD)
+            self.reader = threading.Thread(target=self._receive, args=(conn, len(plan.chunks)), daemon=True)
+            self.reader.start()
+
+    def _receive(self, conn, n_chunks: int) -> None:
+        try:
+            for _ in range(1 + n_chunks):
+                msg = conn.recv()
+                self.inbox.put(msg)
+                if msg[0] == "error":
+                    return
+        except (EOFError, OSError) as e:
+            self.inbox.put(("error", RuntimeError(f"The population process stopped early ({e!r}).")))
+        finally:
+            conn.close()
+
+    def _next(self, expected: str):
+        status, payload = self.inbox.get()
+        if status != expected:
+            self.cancel()
+            raise payload
+        return payload
 
     def join(self, book: Book) -> BulkPopulation:
         """Wait for the population, append its rows to ``book`` and return it re-indexed."""
@@ -100,14 +169,12 @@ class PopulationBuild:
             prefix.parties.cols = {k: list(v[: self._np]) for k, v in book.parties.cols.items()}
             prefix.accounts.cols = {k: list(v[: self._na]) for k, v in book.accounts.cols.items()}
             prefix.account_country = list(book.account_country[: self._na])
-            status, payload = "ok", _build(prefix, *self.args[1:])
+            payload = _build(prefix, *self.args[1:])
         else:
-            status, payload = self.conn.recv()
-            self.proc.join()
-        if status != "ok":
-            raise payload
+            payload = self._next("ok")
         n_parties, n_accounts, parties, accounts, countries, pop = payload
         dp, da = len(book.parties) - n_parties, len(book.accounts) - n_accounts
+        self._dp, self._da = dp, da
         holders = accounts["holder"]
         accounts["holder"] = [h + dp if h is not None and h >= n_parties else h for h in holders]
         for k, v in parties.items():
@@ -119,14 +186,37 @@ class PopulationBuild:
         for f in fields(pop):
             v = getattr(pop, f.name)
             if f.name in _ACCOUNT_FIELDS:
-                v = np.where(v >= n_accounts, v + da, v)
+                v = _shift(v, n_accounts, da)
             elif f.name in _PARTY_FIELDS:
-                v = np.where(v >= n_parties, v + dp, v)
+                v = _shift(v, n_parties, dp)
             shifted[f.name] = v
         return BulkPopulation(**shifted)
 
+    def chunks(self, book: Book, pop: BulkPopulation) -> Iterator[tuple[dict, dict]]:
+        """The bulk (transactions, sessions) of every planned chunk, indexed like ``book``;
+        ``pop`` is what :meth:`join` returned."""
+        if self.proc is None:
+            yield from self.plan.generate(pop, self.args[2], book)
+            return
+        for _ in self.plan.chunks:
+            txns, sess = self._next("chunk")
+            for col in ("src", "dst"):
+                if col in txns:
+                    txns[col] = _shift(txns[col], self._na, self._da)
+            sess["patron"] = _shift(sess["patron"], self._na, self._da)
+            sess["party"] = _shift(sess["party"], self._np, self._dp)
+            yield txns, sess
+        self.reader.join()
+        self.proc.join()
+
     def cancel(self) -> None:
         """Stop the forked build (when the rest of the world failed)."""
-        if self.proc is not None and self.proc.is_alive():
+        if self.proc is None:
+            return
+        if self.proc.is_alive():
             self.proc.terminate()
             self.proc.join()
+        # let the receiving thread see the end of the pipe and finish
+        while self.reader.is_alive():
+            with contextlib.suppress(queue.Empty):
+                self.inbox.get(timeout=0.05)

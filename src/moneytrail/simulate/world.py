@@ -24,11 +24,11 @@ from moneytrail.simulate.channels import Flows
 from moneytrail.simulate.columns import ids, nullable_ids, strings, timestamps
 from moneytrail.simulate.identity import FastRandom, PersonFactory
 from moneytrail.simulate.interventions import Interventions
-from moneytrail.simulate.legit_bulk import BUYIN_FORMS, SESSION_FORMS, BulkGenerator
+from moneytrail.simulate.legit_bulk import BUYIN_FORMS, SESSION_FORMS, bulk_memos
 from moneytrail.simulate.legit_world import build_institutions, build_special_legit
 from moneytrail.simulate.network import NetworkBuilder
 from moneytrail.simulate.params import apply_overrides, load_preset, validate
-from moneytrail.simulate.population import PopulationBuild, person_count
+from moneytrail.simulate.population import BulkPlan, PopulationBuild, person_count
 
 TABLES = (
     "parties",
@@ -118,17 +118,31 @@ def simulate(
     iv = Interventions(params["interventions"])
     legit.update(iv.legit_params(t0))
     seeds = np.random.SeedSequence(seed).spawn(4)
+    # the networks and their flows draw mostly one scalar at a time: served from blocks
     rng_pop, rng_net, rng_bulk_seed = (
         np.random.default_rng(seeds[0]),
-        np.random.default_rng(seeds[1]),
+        FastRandom(np.random.default_rng(seeds[1])),
         seeds[2],
     )
 
     book = Book()
     pf = PersonFactory(FastRandom(rng_pop))
     inst = build_institutions(book, pf, legit, t0)
-    # the population is built beside the networks (own stream, own block of person ids)
-    population = PopulationBuild(book, inst, legit, scale, t0, seeds[3], pf.count, parallel=parallel)
+    # the bulk memos are coded before the book is shared with the population process
+    bulk_memos(book)
+    chunk_days = max(
+        1, min(31, int(params.get("chunk_rows", 1_500_000) / max(1.0, _rows_per_day(params, scale))))
+    )
+    plan = BulkPlan(
+        chunks=tuple((d0, min(chunk_days, n_days - d0)) for d0 in range(0, n_days, chunk_days)),
+        start_us=t0,
+        start_doy=(dt.date(1970, 1, 1) + dt.timedelta(days=t0 // US_PER_DAY)).timetuple().tm_yday - 1,
+        start_dow=(t0 // US_PER_DAY + 3) % 7,
+        seed=rng_bulk_seed,
+    )
+    # the population (then the bulk transactions) is built beside the networks (own stream, own
+    # block of person ids)
+    population = PopulationBuild(book, inst, legit, scale, t0, seeds[3], pf.count, plan, parallel=parallel)
     try:
         pf.count += person_count(legit, scale)
         build_special_legit(book, pf, inst, legit, scale, t0, n_days, rng_pop)
@@ -145,9 +159,12 @@ def simulate(
     except BaseException:
         population.cancel()
         raise
-    pop = population.join(book)
-
-    counts = _write(book, pop, legit, params, out, t0, n_days, scale, rng_bulk_seed, progress)
+    try:
+        pop = population.join(book)
+        counts = _write(book, population.chunks(book, pop), params, out, t0, plan, progress)
+    except BaseException:
+        population.cancel()
+        raise
     summary = {
         "preset": params.get("preset"),
         "seed": seed,
@@ -192,29 +209,17 @@ def _book_sessions(book: Book) -> dict[str, np.ndarray]:
 
 def _write(
     book: Book,
-    pop,
-    legit: dict,
+    bulk,
     params: dict,
     out: Path,
     t0: int,
-    n_days: int,
-    scale: float,
-    seed_seq,
+    plan: BulkPlan,
     progress: bool,
 ) -> dict:
+    """Write every table: the ``bulk`` chunks of ``plan`` merged with the book's transactions,
+    then the book's other records and the truth."""
     casinos = list(params["casinos"])
     counts: dict[str, int] = {}
-    gen = BulkGenerator(
-        pop,
-        legit,
-        book,
-        t0,
-        (dt.date(1970, 1, 1) + dt.timedelta(days=t0 // US_PER_DAY)).timetuple().tm_yday - 1,
-        (t0 // US_PER_DAY + 3) % 7,
-    )
-    chunk_days = max(
-        1, min(31, int(params.get("chunk_rows", 1_500_000) / max(1.0, _rows_per_day(params, scale))))
-    )
     bt = book.txn_arrays()
     order = np.argsort(bt["ts"], kind="stable")
     bt = {k: v[order] for k, v in bt.items()}
@@ -222,7 +227,6 @@ def _write(
     if bs:
         o = np.argsort(bs["start"], kind="stable")
         bs = {k: v[o] for k, v in bs.items()}
-    # vocabularies used by the bulk generator must exist before the first chunk is decoded
     account_ids = ids("A", np.arange(len(book.accounts)), 8)
     tw = W.TableWriter(out, "transactions")
     lw = W.TableWriter(out, "transaction_labels", "truth")
@@ -232,33 +236,17 @@ def _write(
     # one thread per file: each writer still sees its chunks in order (we wait before the next)
     pool = ThreadPoolExecutor(max_workers=2)
     pending: list = []
-    chunks = list(range(0, n_days, chunk_days))
     bar = _progress(progress)
     with bar if bar is not None else nullcontext():
-        task = bar.add_task("simulating", total=len(chunks)) if bar is not None else None
-        for k, d0 in enumerate(chunks):
-            dn = min(chunk_days, n_days - d0)
-            rng = np.random.default_rng(
-                np.random.SeedSequence(seed_seq.entropy, spawn_key=(*seed_seq.spawn_key, k))
-            )
-            txns, sess = gen.chunk(rng, d0, dn)
+        task = bar.add_task("simulating", total=len(plan.chunks)) if bar is not None else None
+        for k, ((d0, dn), (txns, sess)) in enumerate(zip(plan.chunks, bulk, strict=True)):
             lo, hi = t0 + d0 * US_PER_DAY, t0 + (d0 + dn) * US_PER_DAY
-            if k == len(chunks) - 1:
+            if k == len(plan.chunks) - 1:
                 hi = np.iinfo(np.int64).max
             a, b = np.searchsorted(bt["ts"], [lo, hi])
-            n_bulk = len(txns.get("ts", []))
-            merged = {}
-            for col in bt:
-                if col in txns:
-                    merged[col] = np.concatenate([txns[col], bt[col][a:b]])
-                elif col in ("laundering",):
-                    merged[col] = np.concatenate([np.zeros(n_bulk, bool), bt[col][a:b]])
-                else:
-                    merged[col] = np.concatenate([np.zeros(n_bulk, bt[col].dtype), bt[col][a:b]])
-            o = np.argsort(merged["ts"], kind="stable")
-            merged = {c: v[o] for c, v in merged.items()}
+            merged = _merge(txns, {c: v[a:b] for c, v in bt.items()})
             tcols, lcols = W.transactions_columns(book, merged, next_txn, account_ids)
-            next_txn += len(o)
+            next_txn += len(merged["ts"])
             scols, next_sess = _session_columns(sess, bs, lo, hi, next_sess, casinos, session_labels)
             # Parquet encoding releases the GIL: write this chunk while the next one is generated
             for f in pending:
@@ -269,25 +257,66 @@ def _write(
             ]
             if bar is not None:
                 bar.update(task, advance=1)
-        for f in pending:
-            f.result()
-    pool.shutdown()
+    for kind, sid, inds, nid in session_labels:
+        book.label(kind, sid, inds.split(";"), nid, "placement")
+    # the record tables are encoded in the writer threads too, beside the last chunk
+    tables = {}
+    for name in W.RECORD_TABLES:
+        area = "truth" if name.endswith("labels") else None
+        tables[name] = pool.submit(W.write_table, out, name, W.record_columns(book, name), area)
+    networks = _networks_columns(book, params, bt)
+    for f in pending:
+        f.result()
     counts["transactions"] = tw.close()
     lw.close()
     counts["casino_sessions"] = sw.close()
-    for kind, sid, inds, nid in session_labels:
-        book.label(kind, sid, inds.split(";"), nid, "placement")
-    counts["parties"] = W.write_table(out, "parties", W.parties_columns(book))
-    counts["accounts"] = W.write_table(out, "accounts", W.accounts_columns(book))
-    counts["properties"] = W.write_table(out, "properties", W.properties_columns(book))
-    counts["property_transfers"] = W.write_table(out, "property_transfers", W.transfers_columns(book))
-    counts["shipments"] = W.write_table(out, "shipments", W.shipments_columns(book))
-    counts["links"] = W.write_table(out, "links", W.links_columns(book))
-    W.write_table(out, "party_labels", W.party_labels_columns(book), "truth")
-    W.write_table(out, "account_labels", W.account_labels_columns(book), "truth")
-    counts["entity_labels"] = W.write_table(out, "entity_labels", W.entity_labels_columns(book), "truth")
-    counts["networks"] = W.write_table(out, "networks", _networks_columns(book, params, bt), "truth")
+    counts["networks"] = W.write_table(out, "networks", networks, "truth")
+    for name, f in tables.items():
+        rows = f.result()
+        if name not in ("party_labels", "account_labels"):  # the same rows as parties and accounts
+            counts[name] = rows
+    pool.shutdown()
     return counts
+
+
+def _merge(bulk: dict[str, np.ndarray], booked: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Bulk rows and the book's rows of one chunk in time order (the book's rows are sorted).
+
+    Bulk rows carry no truth: the truth columns are zero except where the book's rows land.
+    """
+    n_bulk = len(bulk.get("ts", ()))
+    ts = np.concatenate([bulk["ts"], booked["ts"]]) if n_bulk else booked["ts"]
+    order = _time_order(ts)
+    merged = {"ts": ts[order]}
+    # a stable sort keeps the (sorted) book rows in their order: where they land is all we need
+    landed = np.flatnonzero(order >= n_bulk)
+    for col, values in booked.items():
+        if col in ("ts", "ref"):
+            continue
+        if col in bulk:
+            merged[col] = np.concatenate([bulk[col], values])[order]
+        else:
+            merged[col] = np.zeros(len(ts), values.dtype)
+            merged[col][landed] = values
+    return merged
+
+
+def _time_order(ts: np.ndarray) -> np.ndarray:
+    """The stable sorting order of ``ts``.
+
+    Times and positions are packed into one int64 key where they fit, so one sort of values
+    (several times faster than an arg-sort) gives the order, ties broken by position.
+    """
+    n = len(ts)
+    if n == 0:
+        return np.empty(0, np.int64)
+    low = int(ts.min())
+    shift = max(1, (n - 1).bit_length())
+    if (int(ts.max()) - low).bit_length() + shift > 63:
+        return np.argsort(ts, kind="stable")
+    key = ((ts - low) << shift) | np.arange(n, dtype=np.int64)
+    key.sort()
+    return key & ((1 << shift) - 1)
 
 
 def _write_chunk(parts) -> None:

@@ -104,167 +104,107 @@ def write_table(out: Path, name: str, columns: dict[str, pa.Array], area: str | 
     return w.close()
 
 
-def _opt_ids(prefix: str, values: list, width: int = 8) -> pa.Array:
-    return nullable_ids(prefix, np.array([-1 if v is None else v for v in values], dtype=np.int64), width)
+# How each record table is made from the book's column lists: canonical column -> (kind, book
+# column or value[, id prefix]). Kinds: "id" (the row's own id), "ref" / "opt_ref" (ids of other
+# rows, the latter nullable), "str", "float", "bool", "ts" (microseconds), "date" (days),
+# "is_set" (the book column is not None), "const" (one string on every row), "nulls" (no value).
+RECORD_TABLES: dict[str, tuple[str, dict[str, tuple]]] = {
+    "parties": ("parties", {
+        "party_id": ("id", "P"), "kind": ("str", "kind"), "name": ("str", "name"),
+        "name_native": ("str", "name_native"), "birth_date": ("date", "birth_date"),
+        "nationality": ("str", "nationality"), "occupation": ("str", "occupation"),
+        "declared_income": ("float", "declared_income"), "address": ("str", "address"),
+        "phone": ("str", "phone"), "email": ("str", "email"), "document_number": ("str", "document_number"),
+        "country": ("str", "country"), "source": ("str", "source"), "source_id": ("id", "P"),
+    }),
+    "party_labels": ("parties", {
+        "party_id": ("id", "P"), "person_id": ("str", "person_id"), "role": ("str", "role"),
+        "network_id": ("str", "network"), "name_variant": ("str", "variant"), "source": ("const", LABEL_SOURCE),
+    }),
+    "accounts": ("accounts", {
+        "account_id": ("id", "A"), "holder_party_id": ("opt_ref", "holder", "P"),
+        "institution": ("str", "institution"), "institution_type": ("str", "itype"),
+        "country": ("str", "country"), "currency": ("str", "currency"), "opened_at": ("ts", "opened_at"),
+        "is_external": ("bool", "is_external"), "source": ("str", "source"), "source_id": ("id", "A"),
+    }),
+    "account_labels": ("accounts", {
+        "account_id": ("id", "A"), "is_laundering": ("is_set", "network"), "network_id": ("str", "network"),
+        "typology": ("str", "typology"), "role": ("str", "role"), "source": ("const", LABEL_SOURCE),
+    }),
+    "properties": ("properties", {
+        "property_id": ("id", "H"), "address": ("str", "address"), "kind": ("str", "kind"),
+        "assessed_value": ("float", "value"), "source": ("const", "land_title"), "source_id": ("id", "H"),
+    }),
+    "property_transfers": ("transfers", {
+        "transfer_id": ("id", "X"), "property_id": ("ref", "property", "H"), "ts": ("ts", "ts"),
+        "buyer_party_id": ("opt_ref", "buyer", "P"), "seller_party_id": ("opt_ref", "seller", "P"),
+        "price": ("float", "price"), "mortgage_amount": ("float", "mortgage"),
+        "lender_party_id": ("opt_ref", "lender", "P"), "lender_kind": ("str", "lender_kind"),
+        "cash_amount": ("float", "cash"), "deposit_payer_party_id": ("opt_ref", "deposit_payer", "P"),
+        "via_trust_account": ("bool", "via_trust"), "source": ("const", "land_title"), "source_id": ("id", "X"),
+    }),
+    "shipments": ("shipments", {
+        "shipment_id": ("id", "M"), "ts": ("ts", "ts"), "mode": ("str", "mode"),
+        "shipper_party_id": ("opt_ref", "shipper", "P"), "consignee_party_id": ("opt_ref", "consignee", "P"),
+        "origin_country": ("str", "origin"), "hs_code": ("str", "hs"), "description": ("str", "desc"),
+        "declared_value": ("float", "value"), "weight_kg": ("float", "weight"), "source": ("const", "customs"),
+        "source_id": ("id", "M"),
+    }),
+    "links": ("links", {
+        "party_a": ("opt_ref", "a", "P"), "party_b": ("opt_ref", "b", "P"), "kind": ("str", "kind"),
+        "weight": ("nulls", None), "source": ("const", "registry"), "source_id": ("id", "L"),
+    }),
+    "entity_labels": ("entity_labels", {
+        "entity_kind": ("str", "entity_kind"), "entity_id": ("str", "entity_id"),
+        "indicator_ids": ("str", "indicator_ids"), "network_id": ("str", "network_id"),
+        "stage": ("str", "stage"), "source": ("const", LABEL_SOURCE),
+    }),
+}  # fmt: skip
 
 
-def _str(values: list) -> pa.Array:
-    return pa.array(values, type=pa.string())
+def record_columns(book: Book, name: str) -> dict[str, pa.Array]:
+    """The columns of record table ``name`` (see :data:`RECORD_TABLES`) from ``book``."""
+    rows_name, spec = RECORD_TABLES[name]
+    rows = getattr(book, rows_name)
+    c, n = rows.cols, len(rows)
+    own_ids: dict[str, pa.Array] = {}
+    out = {}
+    for column, (kind, key, *prefix) in spec.items():
+        values = c.get(key, []) if isinstance(key, str) else []
+        if kind == "id":
+            if key not in own_ids:
+                own_ids[key] = ids(key, np.arange(n), 8)
+            out[column] = own_ids[key]
+        elif kind == "ref":
+            out[column] = ids(prefix[0], np.asarray(values, dtype=np.int64), 8)
+        elif kind == "opt_ref":
+            out[column] = nullable_ids(
+                prefix[0], np.array([-1 if v is None else v for v in values], dtype=np.int64), 8
+            )
+        elif kind == "date":
+            out[column] = pa.array(values, type=pa.int32()).cast(pa.date32())
+        elif kind == "ts":
+            out[column] = timestamps(np.asarray(values, dtype=np.int64))
+        elif kind == "is_set":
+            out[column] = pa.array([v is not None for v in values], type=pa.bool_())
+        elif kind == "const":
+            out[column] = pa.array([key] * n, type=pa.string())
+        elif kind == "nulls":
+            out[column] = pa.nulls(n, pa.float64())
+        else:
+            out[column] = pa.array(values, type=_PLAIN[kind])
+    return out
 
 
-def _f(values: list) -> pa.Array:
-    return pa.array(values, type=pa.float64())
+_PLAIN = {"str": pa.string(), "float": pa.float64(), "bool": pa.bool_()}
 
 
 def parties_columns(book: Book) -> dict[str, pa.Array]:
-    c = book.parties.cols
-    n = len(book.parties)
-    pid = ids("P", np.arange(n), 8)
-    return {
-        "party_id": pid,
-        "kind": _str(c["kind"]),
-        "name": _str(c["name"]),
-        "name_native": _str(c["name_native"]),
-        "birth_date": pa.array([None if d is None else d for d in c["birth_date"]], type=pa.int32()).cast(
-            pa.date32()
-        ),
-        "nationality": _str(c["nationality"]),
-        "occupation": _str(c["occupation"]),
-        "declared_income": _f(c["declared_income"]),
-        "address": _str(c["address"]),
-        "phone": _str(c["phone"]),
-        "email": _str(c["email"]),
-        "document_number": _str(c["document_number"]),
-        "country": _str(c["country"]),
-        "source": _str(c["source"]),
-        "source_id": pid,
-    }
+    return record_columns(book, "parties")
 
 
 def party_labels_columns(book: Book) -> dict[str, pa.Array]:
-    c = book.parties.cols
-    n = len(book.parties)
-    return {
-        "party_id": ids("P", np.arange(n), 8),
-        "person_id": _str(c["person_id"]),
-        "role": _str(c["role"]),
-        "network_id": _str(c["network"]),
-        "name_variant": _str(c["variant"]),
-        "source": pa.array([LABEL_SOURCE] * n, type=pa.string()),
-    }
-
-
-def accounts_columns(book: Book) -> dict[str, pa.Array]:
-    c = book.accounts.cols
-    n = len(book.accounts)
-    aid = ids("A", np.arange(n), 8)
-    return {
-        "account_id": aid,
-        "holder_party_id": _opt_ids("P", c["holder"]),
-        "institution": _str(c["institution"]),
-        "institution_type": _str(c["itype"]),
-        "country": _str(c["country"]),
-        "currency": _str(c["currency"]),
-        "opened_at": timestamps(np.asarray(c["opened_at"], dtype=np.int64)),
-        "is_external": pa.array(c["is_external"], type=pa.bool_()),
-        "source": _str(c["source"]),
-        "source_id": aid,
-    }
-
-
-def account_labels_columns(book: Book) -> dict[str, pa.Array]:
-    c = book.accounts.cols
-    n = len(book.accounts)
-    return {
-        "account_id": ids("A", np.arange(n), 8),
-        "is_laundering": pa.array([nw is not None for nw in c["network"]], type=pa.bool_()),
-        "network_id": _str(c["network"]),
-        "typology": _str(c["typology"]),
-        "role": _str(c["role"]),
-        "source": pa.array([LABEL_SOURCE] * n, type=pa.string()),
-    }
-
-
-def properties_columns(book: Book) -> dict[str, pa.Array]:
-    c = book.properties.cols
-    n = len(book.properties)
-    hid = ids("H", np.arange(n), 8)
-    return {
-        "property_id": hid,
-        "address": _str(c.get("address", [])),
-        "kind": _str(c.get("kind", [])),
-        "assessed_value": _f(c.get("value", [])),
-        "source": pa.array(["land_title"] * n, type=pa.string()),
-        "source_id": hid,
-    }
-
-
-def transfers_columns(book: Book) -> dict[str, pa.Array]:
-    c = book.transfers.cols
-    n = len(book.transfers)
-    xid = ids("X", np.arange(n), 8)
-    return {
-        "transfer_id": xid,
-        "property_id": ids("H", np.asarray(c.get("property", []), dtype=np.int64), 8),
-        "ts": timestamps(np.asarray(c.get("ts", []), dtype=np.int64)),
-        "buyer_party_id": _opt_ids("P", c.get("buyer", [])),
-        "seller_party_id": _opt_ids("P", c.get("seller", [])),
-        "price": _f(c.get("price", [])),
-        "mortgage_amount": _f(c.get("mortgage", [])),
-        "lender_party_id": _opt_ids("P", c.get("lender", [])),
-        "lender_kind": _str(c.get("lender_kind", [])),
-        "cash_amount": _f(c.get("cash", [])),
-        "deposit_payer_party_id": _opt_ids("P", c.get("deposit_payer", [])),
-        "via_trust_account": pa.array(c.get("via_trust", []), type=pa.bool_()),
-        "source": pa.array(["land_title"] * n, type=pa.string()),
-        "source_id": xid,
-    }
-
-
-def shipments_columns(book: Book) -> dict[str, pa.Array]:
-    c = book.shipments.cols
-    n = len(book.shipments)
-    mid = ids("M", np.arange(n), 8)
-    return {
-        "shipment_id": mid,
-        "ts": timestamps(np.asarray(c.get("ts", []), dtype=np.int64)),
-        "mode": _str(c.get("mode", [])),
-        "shipper_party_id": _opt_ids("P", c.get("shipper", [])),
-        "consignee_party_id": _opt_ids("P", c.get("consignee", [])),
-        "origin_country": _str(c.get("origin", [])),
-        "hs_code": _str(c.get("hs", [])),
-        "description": _str(c.get("desc", [])),
-        "declared_value": _f(c.get("value", [])),
-        "weight_kg": _f(c.get("weight", [])),
-        "source": pa.array(["customs"] * n, type=pa.string()),
-        "source_id": mid,
-    }
-
-
-def links_columns(book: Book) -> dict[str, pa.Array]:
-    c = book.links.cols
-    n = len(book.links)
-    return {
-        "party_a": _opt_ids("P", c.get("a", [])),
-        "party_b": _opt_ids("P", c.get("b", [])),
-        "kind": _str(c.get("kind", [])),
-        "weight": pa.nulls(n, pa.float64()),
-        "source": pa.array(["registry"] * n, type=pa.string()),
-        "source_id": ids("L", np.arange(n), 8),
-    }
-
-
-def entity_labels_columns(book: Book) -> dict[str, pa.Array]:
-    c = book.entity_labels.cols
-    n = len(book.entity_labels)
-    return {
-        "entity_kind": _str(c.get("entity_kind", [])),
-        "entity_id": _str(c.get("entity_id", [])),
-        "indicator_ids": _str(c.get("indicator_ids", [])),
-        "network_id": _str(c.get("network_id", [])),
-        "stage": _str(c.get("stage", [])),
-        "source": pa.array([LABEL_SOURCE] * n, type=pa.string()),
-    }
+    return record_columns(book, "party_labels")
 
 
 def transactions_columns(
