@@ -71,12 +71,38 @@ def test_cycle_time_ordered_with_fee(workspace):
     got = hits(workspace, "cycle", {"transactions": rows})
     assert len(got) == 1 and got[0]["entity_id"] == "A"
     assert got[0]["evidence_txn_ids"] == "c1;c2;c3"
-    # near miss: the closing transfer happens before the first one (not time-ordered)
-    back = [*rows[:2], txn("c3", "C", "A", 9500, -10)]
+    # near miss: no account's transfers go round in time order (each hop precedes the one before it)
+    back = [rows[0], txn("c2", "B", "C", 9700, 10), txn("c3", "C", "A", 9500, 5)]
     assert hits(workspace, "cycle", {"transactions": back}) == []
-    # near miss: a hop keeps 50% (beyond the 10% fee)
+    # near miss for the amount-keeping search: a hop keeps 50% (beyond the 10% fee)
     greedy = [rows[0], txn("c2", "B", "C", 5000, 5), rows[2]]
-    assert hits(workspace, "cycle", {"transactions": greedy}) == []
+    assert hits(workspace, "cycle", {"transactions": greedy}, fresh_max_txns=0) == []
+
+
+def _amlsim_like_cycle() -> list[dict]:
+    """A round trip as AMLSim draws it: one transfer a day or two apart, each amount drawn afresh,
+    the first hop over a relation the origin uses every week."""
+    regular = [txn(f"r{i}", "O", "M1", 300, -24 * 7 * i) for i in range(1, 6)]
+    hops = [("O", "M1", 640), ("M1", "M2", 120), ("M2", "M3", 910), ("M3", "M4", 455), ("M4", "O", 730)]
+    ring = [txn(f"h{i}", a, b, amt, 30 * i) for i, (a, b, amt) in enumerate(hops)]
+    return regular + ring
+
+
+def test_cycle_over_fresh_relations_whatever_the_amounts(workspace):
+    got = hits(workspace, "cycle", {"transactions": _amlsim_like_cycle()})
+    assert [(r["entity_id"], r["evidence_txn_ids"]) for r in got] == [("O", "h0;h1;h2;h3;h4")]
+
+
+def test_cycle_fresh_search_near_misses(workspace):
+    rows = _amlsim_like_cycle()
+    # an inner hop over a regular relation as well as the first one: not a fresh cycle
+    busy_inner = rows + [txn(f"x{i}", "M2", "M3", 50, -24 * 7 * i) for i in range(1, 6)]
+    assert hits(workspace, "cycle", {"transactions": busy_inner}) == []
+    # a busy intermediary (a shop paid by many customers) is no layering account
+    shop = rows + [txn(f"c{i}", f"cust{i}", "M2", 20, -24 - i) for i in range(60)]
+    assert hits(workspace, "cycle", {"transactions": shop}) == []
+    # the fresh search switched off, the hops do not keep the amount
+    assert hits(workspace, "cycle", {"transactions": rows}, fresh_max_txns=0) == []
 
 
 def test_layering_chain(workspace):
@@ -101,6 +127,21 @@ def test_bipartite_layers(workspace):
     assert "s0" not in {r["entity_id"] for r in hits(workspace, "bipartite_layers", {"transactions": sparse})}
 
 
+def test_bipartite_layer_used_round_after_round(workspace):
+    """Three mules pay the same two students every week: a layer however many payments it carried."""
+    rows = [
+        txn(f"t{r}{s}{d}", f"m{s}", f"st{d}", 900, 24 * 7 * r + s + d)
+        for r in range(5)
+        for s in range(3)
+        for d in range(2)
+    ]
+    got = hits(workspace, "bipartite_layers", {"transactions": rows})
+    assert sorted(r["entity_id"] for r in got) == ["m0", "m1", "m2"]
+    # the same pattern into two shops that many customers pay is no layer
+    shoppers = [txn(f"c{i}{d}", f"cust{i}", f"st{d}", 30, 24 * i) for i in range(12) for d in range(2)]
+    assert hits(workspace, "bipartite_layers", {"transactions": rows + shoppers}) == []
+
+
 def test_cash_structuring_24_hour_rule(workspace):
     accts = [account("cash", kind="other", is_external=True), account("acc", "p1")]
     rows = [txn("d1", "cash", "acc", 9000, 0, "cash"), txn("d2", "cash", "acc", 9500, 20, "cash")]
@@ -108,6 +149,16 @@ def test_cash_structuring_24_hour_rule(workspace):
     assert [r["entity_id"] for r in got] == ["acc"]
     spread = [rows[0], txn("d2", "cash", "acc", 9500, 30, "cash")]
     assert hits(workspace, "cash_structuring", {"transactions": spread, "accounts": accts}) == []
+
+
+def test_cash_structuring_piece_kept_under_and_topped_up(workspace):
+    accts = [account("cash", kind="other", is_external=True), account("acc", "p1")]
+    topped = [txn("d1", "cash", "acc", 9400, 0, "cash"), txn("d2", "cash", "acc", 1200, 3, "cash")]
+    got = hits(workspace, "cash_structuring", {"transactions": topped, "accounts": accts})
+    assert [(r["entity_id"], r["evidence_txn_ids"]) for r in got] == [("acc", "d1;d2")]
+    # no piece close to the threshold: two ordinary deposits that happen to add up
+    even = [txn("d1", "cash", "acc", 4000, 0, "cash"), txn("d2", "cash", "acc", 6500, 3, "cash")]
+    assert hits(workspace, "cash_structuring", {"transactions": even, "accounts": accts}) == []
 
 
 def test_eft_structuring(workspace):

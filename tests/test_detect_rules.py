@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 
 from tests.test_detect_motifs import hits
-from tests.utils.detect_worlds import T0, party
+from tests.utils.detect_worlds import T0, account, party, txn
 
 pytestmark = pytest.mark.duckdb
 
@@ -67,9 +67,28 @@ def shipment(i: str, **kw) -> dict:
     ],
 )
 def test_session_rules(workspace, det_id, positive, near_miss):
-    got = hits(workspace, det_id, {"casino_sessions": [session("s1", **positive)]})
+    empty = {"transactions": [], "accounts": []}
+    got = hits(workspace, det_id, {"casino_sessions": [session("s1", **positive)], **empty})
     assert [(r["entity_kind"], r["entity_id"]) for r in got] == [("session", "s1")]
-    assert hits(workspace, det_id, {"casino_sessions": [session("s1", **near_miss)]}) == []
+    assert hits(workspace, det_id, {"casino_sessions": [session("s1", **near_miss)], **empty}) == []
+
+
+def test_session_hits_carry_the_sessions_money_as_evidence(workspace):
+    """The cage and the bank name the player differently: the buy-in and the pay-out are found at
+    the casino's account by amount and time, and a same-amount payment hours later is not."""
+    end = T0 + dt.timedelta(hours=2)
+    s1 = session("s1", end_ts=end, buy_in_cad=20000.0, wagered_cad=1000.0, cash_out_cad=19000.0)
+    accts = [account("cage", "casino", kind="casino"), account("patron", "p-bank"), account("other", "o")]
+    txns = [
+        txn("in", "patron", "cage", 20000, 0, "casino_buy_in"),
+        txn("out", "cage", "other", 19000, 2, "cheque"),
+        txn("later", "cage", "other", 19000, 9, "cheque"),
+        txn("unrelated", "patron", "other", 20000, 0, "eft"),
+    ]
+    got = hits(
+        workspace, "casino_minimal_play", {"casino_sessions": [s1], "transactions": txns, "accounts": accts}
+    )
+    assert [r["evidence_txn_ids"] for r in got] == ["in;out"]
 
 
 def test_split_buy_ins_under_threshold(workspace):
@@ -77,11 +96,16 @@ def test_split_buy_ins_under_threshold(workspace):
         session("a", buy_in_cad=9000.0),
         session("b", buy_in_cad=9000.0, start_ts=T0 + dt.timedelta(hours=3)),
     ]
-    assert [r["entity_id"] for r in hits(workspace, "casino_split_buy_in", {"casino_sessions": two})] == [
-        "pl"
+    accts = [account("cage", "casino", kind="casino"), account("patron", "p-bank")]
+    txns = [
+        txn("ba", "patron", "cage", 9000, 0, "casino_buy_in"),
+        txn("bb", "patron", "cage", 9000, 3, "casino_buy_in"),
     ]
+    tables = {"casino_sessions": two, "transactions": txns, "accounts": accts}
+    got = hits(workspace, "casino_split_buy_in", tables)
+    assert [(r["entity_id"], r["evidence_txn_ids"]) for r in got] == [("pl", "ba;bb")]
     apart = [two[0], session("b", buy_in_cad=9000.0, start_ts=T0 + dt.timedelta(days=45))]
-    assert hits(workspace, "casino_split_buy_in", {"casino_sessions": apart}) == []
+    assert hits(workspace, "casino_split_buy_in", {**tables, "casino_sessions": apart}) == []
 
 
 def test_private_lender_and_cluster(workspace):
@@ -96,6 +120,24 @@ def test_private_lender_and_cluster(workspace):
     assert sorted(r["entity_id"] for r in owners) == ["b0", "b1", "b2"]
     banked = [{**r, "lender_kind": "bank"} for r in rows]
     assert hits(workspace, "private_lender", {"property_transfers": banked}) == []
+
+
+def test_luxury_vehicle_paid_by_draft_names_the_payment(workspace):
+    car = {"property_id": "car", "kind": "vehicle", "source": "test", "source_id": "car"}
+    sale = transfer("v", property_id="car", price=60000.0, cash_amount=60000.0, seller_party_id="dealer")
+    accts = [account("buyer-acct", "b-bank"), account("dealer-acct", "dealer")]
+    pay = txn("pay", "buyer-acct", "dealer-acct", 60000, 0, "bank_draft")
+    other = txn("other", "buyer-acct", "dealer-acct", 60000, 24 * 30, "bank_draft")
+    tables = {
+        "property_transfers": [sale],
+        "properties": [car],
+        "transactions": [pay, other],
+        "accounts": accts,
+    }
+    got = hits(workspace, "cash_luxury_vehicle", tables)
+    assert [(r["entity_id"], r["evidence_txn_ids"]) for r in got] == [("car", "pay")]
+    financed = {**sale, "cash_amount": 5000.0}
+    assert hits(workspace, "cash_luxury_vehicle", {**tables, "property_transfers": [financed]}) == []
 
 
 def test_rapid_resale(workspace):

@@ -41,7 +41,7 @@ def test_missing_tables_are_skipped_and_listed(workspace):
         result = run_detectors(eng, only="fan_in,casino_refining,private_lender")
     skipped = {r.detector_id: r.skipped for r in result.skipped}
     assert skipped == {
-        "casino_refining": "no table casino_sessions",
+        "casino_refining": "no table casino_sessions, accounts",
         "private_lender": "no table property_transfers",
     }
     assert workspace.row_count("detector_hits") == 1

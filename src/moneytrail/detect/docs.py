@@ -34,9 +34,15 @@ by sqlglot); the engine runs it. Parameters are validated against the YAML.
 LIMITS = """
 ## Known limits
 
-- `cycle` follows hops that keep 90-100% of the previous amount (a fee of 0-10%), as laundering
-  round trips do; generators that draw every hop's amount at random (AMLSim) need `max_fee=1` and
-  `max_growth=100`, which makes the search much slower on dense graphs.
+- `cycle` finds round trips whose hops keep 90-100% of the previous amount over any relation, and
+  round trips whatever the amounts over fresh relations (at most 4 transactions) between small
+  accounts (at most 50 counterparties); the first or last hop may use a regular relation, but a
+  ring with a regular relation inside it, or through a busy account, is missed when its amounts
+  change from hop to hop. A chain that never returns to its origin is not a cycle, even when the
+  source labels it one (two of AMLSim's cycle alerts stop short).
+- Casino-session hits name the session's buy-in and pay-out transactions, matched at the casino's
+  account by exact amount within 30 minutes of the session's start and end; a source whose cage
+  times or amounts differ from the bank's leaves those hits without evidence.
 - Fan-in, fan-out, scatter-gather and gather-scatter count counterparties; on worlds with many small
   legitimate merchants their precision is low, and they are meant to feed scoring, not to alert alone.
 - Evidence lists are capped (50 ids, 200 for fan-in and fan-out, busiest window first), so a hit on a

@@ -130,7 +130,8 @@ def casino_visit(
             payee=payee[0] if payee else None,
             share_small=share,
             delivered_by=delivered_by,
-            indicators=";".join(sorted(set(inds), key=lambda s: (s[0], int(s[1:])))),
+            # S1 is the cash-transaction rule (the buy-in carries it); the session's view is C7
+            indicators=";".join(sorted(set(inds) - {"S1"}, key=lambda s: (s[0], int(s[1:])))),
             network=net,
             refs=(buy_ref, out_ref),
         )

@@ -6,7 +6,9 @@ from moneytrail.detect.sql import CASH_CHANNELS, clamp01, edges_sql, evidence_sq
 
 
 def cash_structuring_sql(p: dict) -> str:
-    """Customer accounts with two or more cash deposits or buy-ins each just under the threshold that add up to at least the threshold within ``window_hours``."""
+    """Customer accounts with ``min_count`` or more cash deposits or buy-ins, each under the
+    threshold, that add up to at least the threshold within ``window_hours``, the largest of them
+    at least ``near_share`` of the threshold (a piece kept just under it, the rest topped up)."""
     w = int(float(p["window_hours"]) * 3600)
     t = float(p["threshold"])
     return f"""
@@ -15,14 +17,18 @@ def cash_structuring_sql(p: dict) -> str:
         SELECT e.txn_id, e.ts, e.t, e.amt, CASE WHEN COALESCE(s.is_external, TRUE) THEN e.dst ELSE e.src END AS acct
         FROM ({edges_sql(f"channel IN {in_list(CASH_CHANNELS)}")}) AS e
         LEFT JOIN accounts s ON s.account_id = e.src
-        WHERE e.amt >= {t * float(p["near_share"])} AND e.amt < {t}
+        WHERE e.amt > 0 AND e.amt < {t}
     ),
     win AS (
         SELECT c.*, COUNT(*) OVER (PARTITION BY acct ORDER BY t RANGE BETWEEN {w} PRECEDING AND CURRENT ROW) AS k,
-               SUM(amt) OVER (PARTITION BY acct ORDER BY t RANGE BETWEEN {w} PRECEDING AND CURRENT ROW) AS s
+               SUM(amt) OVER (PARTITION BY acct ORDER BY t RANGE BETWEEN {w} PRECEDING AND CURRENT ROW) AS s,
+               MAX(amt) OVER (PARTITION BY acct ORDER BY t RANGE BETWEEN {w} PRECEDING AND CURRENT ROW) AS top
         FROM cash c
     ),
-    ends AS (SELECT acct, t AS end_t, k, s FROM win WHERE k >= {int(p["min_count"])} AND s >= {t}),
+    ends AS (
+        SELECT acct, t AS end_t, k, s FROM win
+        WHERE k >= {int(p["min_count"])} AND s >= {t} AND top >= {t * float(p["near_share"])}
+    ),
     ev_rows AS (
         SELECT e.acct, e.end_t, c.txn_id, c.ts FROM ends e JOIN cash c ON c.acct = e.acct AND c.t BETWEEN e.end_t - {w} AND e.end_t
     ),

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from moneytrail.detect.queries._casino import with_session_evidence_sql
 from moneytrail.detect.sql import clamp01, metrics_sql
 
 
 def casino_cash_delivery_sql(p: dict) -> str:
     """Sessions whose buy-in cash was delivered by another party; late-night deliveries score higher."""
-    return f"""
+    return with_session_evidence_sql(
+        f"""
     SELECT 'session' AS entity_kind, s.session_id AS entity_id, s.start_ts AS window_start,
            COALESCE(s.end_ts, s.start_ts) AS window_end,
            {metrics_sql({"buy_in_cad": "s.buy_in_cad", "hour": "EXTRACT(hour FROM s.start_ts)"})} AS metrics,
@@ -15,3 +17,4 @@ def casino_cash_delivery_sql(p: dict) -> str:
     FROM casino_sessions s
     WHERE s.delivered_by_party_id IS NOT NULL AND s.delivered_by_party_id <> s.party_id AND COALESCE(s.buy_in_cad, 0) >= {float(p["min_buy_in"])}
     """
+    )

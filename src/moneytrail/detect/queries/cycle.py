@@ -7,30 +7,85 @@ from moneytrail.detect.sql import clamp01, edges_sql, metrics_sql, pairs_sql
 
 
 def cycle_sql(params: dict) -> str:
-    """Time-ordered cycles of 2 to ``max_length`` transfers completed within ``window_days``.
+    """Time-ordered cycles of ``min_length`` to ``max_length`` transfers completed within ``window_days``.
 
-    Each hop must be at least ``min_amount``; amounts between consecutive hops may shrink by at
-    most ``max_fee`` (a fee) or grow by ``max_growth``. The same set of transactions is reported
-    once, on the account where the cycle starts. Only relations that carried at most
-    ``max_txns_per_counterparty`` transactions are followed: cycles are built from fresh relations,
-    and routine back-and-forth between regular counterparties would otherwise swamp the search.
+    Two searches, whose cycles are reported together:
+
+    - *Amount-keeping* cycles over relations that carried at most ``max_txns_per_counterparty``
+      transactions: between consecutive hops the amount may shrink by at most ``max_fee`` (a fee)
+      or grow by ``max_growth``, as when the same money goes round.
+    - *Fresh-relation* cycles, whatever the amounts (generators and launderers alike mix other
+      money in on the way): every inner hop uses a relation that carried at most
+      ``fresh_max_txns`` transactions; the first or the last hop (not both) may use a regular
+      relation of the origin, as when the money leaves through, or comes home over, an account the
+      origin already deals with. ``fresh_max_txns = 0`` turns this search off.
+
+    Each hop must be at least ``min_amount``. The same set of transactions is reported once, on
+    the account where the cycle starts.
     """
     w = int(params["window_days"]) * 86400
     max_len = int(params["max_length"])
     lo, hi = 1.0 - float(params["max_fee"]), 1.0 + float(params["max_growth"])
-    levels = path_levels_sql(
-        "cand",
-        max_len,
-        total_window_s=w,
-        hop_delay_s=None,
-        min_ratio=lo,
-        max_ratio=hi,
-        close_at_origin=True,
+    fresh_n = int(params["fresh_max_txns"])
+    first = max(2, int(params["min_length"]))
+    keep_levels = path_levels_sql(
+        "cand", max_len, total_window_s=w, hop_delay_s=None, min_ratio=lo, max_ratio=hi, close_at_origin=True
     )
-    closed = " UNION ALL ".join(
-        f"SELECT * FROM p{i} WHERE node = origin"
-        for i in range(max(2, int(params["min_length"])), max_len + 1)
-    )
+    closed = [f"SELECT * FROM p{i} WHERE node = origin" for i in range(first, max_len + 1)]
+    fresh_ctes = ""
+    if fresh_n > 0:
+        fresh_levels = path_levels_sql(
+            "f_cand",
+            max_len,
+            total_window_s=w,
+            hop_delay_s=None,
+            min_ratio=0.0,
+            max_ratio=1e18,
+            close_at_origin=True,
+            start_edges="f_starts",
+            close_edges="f_closes",
+            prefix="f_",
+        )
+        closed += [
+            f"SELECT start_txn, origin, node, start_t, start_ts, last_t, last_ts, last_amt, first_amt, hops, txns, accts, wide "
+            f"FROM f_p{i} WHERE node = origin"
+            for i in range(first, max_len + 1)
+        ]
+        fresh_ctes = f""",
+    f_fresh AS (SELECT src, dst FROM pairs WHERE n <= {fresh_n}),
+    -- the accounts a fresh cycle passes through are small: a busy account (a merchant, a payroll,
+    -- a customer paying dozens of shops) is no layering intermediary
+    f_small AS (
+        SELECT acct FROM (SELECT src AS acct, dst AS cp FROM pairs UNION SELECT dst, src FROM pairs) AS u
+        GROUP BY acct HAVING COUNT(*) <= {int(params["fresh_max_degree"])}
+    ),
+    f_base AS (
+        SELECT e.* FROM edges e JOIN f_fresh f ON f.src = e.src AND f.dst = e.dst
+        JOIN f_small m ON m.acct = e.dst
+    ),
+    -- with at most one hop over a regular relation, every fresh hop of a cycle of three or more
+    -- has a fresh neighbour on it
+    f_links AS ({hop_links_sql("f_base", max_gap_s=w, min_ratio=0.0, max_ratio=1e18)}),
+    f_cand AS (
+        SELECT b.* FROM f_base b
+        WHERE b.txn_id IN (SELECT first_id FROM f_links) OR b.txn_id IN (SELECT next_id FROM f_links)
+    ),
+    f_cand_src AS (SELECT DISTINCT src AS acct FROM f_cand),
+    f_cand_dst AS (SELECT DISTINCT dst AS acct FROM f_cand),
+    f_narrow AS (SELECT DISTINCT txn_id FROM f_cand),
+    -- the first hop: a fresh edge, or an edge over a regular relation into a fresh path
+    f_starts AS (
+        SELECT c.*, 0 AS wide FROM f_cand c
+        UNION ALL
+        SELECT e.*, 1 AS wide FROM edges e JOIN f_cand_src s ON s.acct = e.dst
+        JOIN pairs r ON r.src = e.src AND r.dst = e.dst AND r.n > {fresh_n}
+    ),
+    -- the closing hop back to the origin (which may be a busy account): over any relation
+    f_closes AS (
+        SELECT e.*, CASE WHEN r.n > {fresh_n} THEN 1 ELSE 0 END AS wide
+        FROM edges e JOIN f_cand_dst s ON s.acct = e.src JOIN pairs r ON r.src = e.src AND r.dst = e.dst
+    ),
+    {", ".join(fresh_levels)}"""
     return f"""
     WITH edges AS ({edges_sql(f"COALESCE(amount_cad, amount) >= {float(params['min_amount'])}")}),
     pairs AS ({pairs_sql()}),
@@ -48,16 +103,20 @@ def cycle_sql(params: dict) -> str:
         SELECT b.* FROM base b
         WHERE b.txn_id IN (SELECT first_id FROM links) OR b.txn_id IN (SELECT next_id FROM links)
     ),
-    {", ".join(levels)},
-    closed AS ({closed}),
+    {", ".join(keep_levels)}{fresh_ctes},
+    closed AS ({" UNION ALL ".join(closed)}),
     keyed AS (
-        SELECT c.*, array_to_string(array_sort(string_split(c.txns, ';')), ';') AS txn_set
+        SELECT c.*, array_to_string(array_sort(string_split(c.txns, ';')), ';') AS txn_set,
+               -- a ring entered over a regular relation is one ring whichever of its payments began it
+               CASE WHEN c.wide = 1 THEN c.origin || '|' || substr(c.txns, strpos(c.txns, ';') + 1) END AS ring
         FROM closed c
     ),
     uniq AS (
         SELECT * FROM (
-            SELECT k.*, ROW_NUMBER() OVER (PARTITION BY txn_set ORDER BY start_t, start_txn) AS rn FROM keyed k
-        ) AS r WHERE rn = 1
+            SELECT k.*, ROW_NUMBER() OVER (PARTITION BY txn_set ORDER BY start_t, start_txn) AS rn,
+                   ROW_NUMBER() OVER (PARTITION BY COALESCE(ring, txn_set) ORDER BY start_t DESC, start_txn) AS ring_rn
+            FROM keyed k
+        ) AS r WHERE rn = 1 AND ring_rn = 1
     )
     SELECT 'account' AS entity_kind, origin AS entity_id, start_ts AS window_start, last_ts AS window_end,
            {metrics_sql({"length": "hops", "first_cad": "first_amt", "returned_cad": "last_amt", "days": "(last_t - start_t) / 86400.0"})}
