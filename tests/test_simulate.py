@@ -13,6 +13,7 @@ from moneytrail.errors import ConfigError
 from moneytrail.schema import table
 from moneytrail.simulate import TABLES, resolve_params, simulate
 from moneytrail.simulate.ledger import books
+from moneytrail.simulate.population import BulkPlan
 
 TRUTH = ("transaction_labels", "account_labels", "party_labels", "networks", "entity_labels")
 ALL_INDICATORS = [
@@ -55,8 +56,15 @@ def test_same_preset_and_seed_give_byte_identical_files(tiny, tmp_path):
     assert _digests(other)["transactions.parquet"] != a["transactions.parquet"]
 
 
+class BrokenPlan(BulkPlan):
+    """A bulk plan whose chunks fail (importable, so the second process can unpickle it)."""
+
+    def rng(self, k: int):
+        raise RuntimeError(f"bulk chunk from day {self.chunks[k][0]} failed")
+
+
 def test_population_built_in_a_second_process_gives_the_same_files(tmp_path):
-    # the population and then the bulk chunks are made in a forked process beside the networks
+    # the population and then the bulk chunks are made in a second process beside the networks
     # (and re-indexed on arrival); in-process must agree. About 500 rows a chunk: several chunks.
     params = resolve_params("tiny", days=20, overrides=["chunk_rows=500"])
     simulate(params, seed=5, out=tmp_path / "forked")
@@ -78,13 +86,11 @@ def test_population_built_in_a_second_process_gives_the_same_files(tmp_path):
 
 
 def test_a_failure_in_the_population_process_is_raised_here(tmp_path, monkeypatch):
-    from moneytrail.simulate.legit_bulk import BulkGenerator
+    import moneytrail.simulate.world as world
 
-    def broken(self, rng, day0, days):
-        raise RuntimeError(f"bulk chunk from day {day0} failed")
-
-    # the forked process inherits the patch: its error must come back here, not hang the run
-    monkeypatch.setattr(BulkGenerator, "chunk", broken)
+    # the second process unpickles the plan, so a plan whose chunks fail fails there: its error
+    # must come back here, not hang the run
+    monkeypatch.setattr(world, "BulkPlan", BrokenPlan)
     with pytest.raises(RuntimeError, match="bulk chunk from day 0 failed"):
         simulate("tiny", seed=5, out=tmp_path / "w", days=10)
 
@@ -101,7 +107,7 @@ def test_a_failure_here_stops_the_population_process(tmp_path, monkeypatch):
     before = threading.active_count()
     with pytest.raises(RuntimeError, match="flows failed"):
         simulate("tiny", seed=5, out=tmp_path / "w", days=10)
-    # the forked process was stopped and the thread receiving its chunks has finished
+    # the second process was stopped and the thread receiving its chunks has finished
     assert threading.active_count() == before
 
 

@@ -2,12 +2,12 @@
 
 The population is the largest Python part of a world (one identity per household), and nothing
 in the networks, their flows or the special legitimate stories reads it: they share only the
-institutions built before. So the population is built in a forked process while this one runs
+institutions built before. So the population is built in a second process while this one runs
 the networks, then appended to the book with its indices shifted. It has its own random stream
 and its own block of person ids, so the world is the same whether the two parts ran side by side
-or one after the other (``parallel=False``, and on systems without ``fork``).
+or one after the other (``parallel=False``, and on systems without ``forkserver``).
 
-The forked process then goes on generating the bulk transactions chunk by chunk (a
+The second process then goes on generating the bulk transactions chunk by chunk (a
 :class:`BulkPlan`), which a thread of this process receives while the networks are still being
 built; the chunks are re-indexed like the population when they are used.
 """
@@ -115,7 +115,7 @@ def _shift(v: np.ndarray, first: int, by: int) -> np.ndarray:
 
 
 class PopulationBuild:
-    """Start building the population (in a forked process when possible); :meth:`join` appends it
+    """Start building the population (in a second process when possible); :meth:`join` appends it
     and :meth:`chunks` yields the bulk transactions of ``plan``.
 
     >>> job = PopulationBuild(book, inst, params, scale, t0, seed, first_person, plan)  # doctest: +SKIP
@@ -131,8 +131,12 @@ class PopulationBuild:
         self._np, self._na = len(book.parties), len(book.accounts)
         self._dp = self._da = 0
         self.proc = None
-        if parallel and "fork" in mp.get_all_start_methods():
-            ctx = mp.get_context("fork")
+        if parallel and "forkserver" in mp.get_all_start_methods():
+            # forked from a single-threaded server, never from this process: forking a process
+            # that runs other threads (writers, a test runner's) can leave the child's objects
+            # in a state its garbage collector crashes on
+            ctx = mp.get_context("forkserver")
+            ctx.set_forkserver_preload([__name__])
             conn, child_conn = ctx.Pipe(duplex=False)
             self.proc = ctx.Process(target=_child, args=(child_conn, self.args, plan), daemon=True)
             self.proc.start()
@@ -210,7 +214,7 @@ class PopulationBuild:
         self.proc.join()
 
     def cancel(self) -> None:
-        """Stop the forked build (when the rest of the world failed)."""
+        """Stop the second process (when the rest of the world failed)."""
         if self.proc is None:
             return
         if self.proc.is_alive():

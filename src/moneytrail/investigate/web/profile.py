@@ -8,7 +8,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from moneytrail.investigate.web import queries as Q
-from moneytrail.investigate.web.reader import Reader
+from moneytrail.investigate.web.reader import TXN_COLUMNS, Reader
 
 _MAX_EVIDENCE = 200
 
@@ -106,21 +106,8 @@ _LARGEST_COLUMNS = (
     "country_src",
     "country_dst",
 )
-_EVIDENCE_COLUMNS = (
-    "txn_id",
-    "ts",
-    "src_account_id",
-    "dst_account_id",
-    "amount",
-    "currency",
-    "amount_cad",
-    "channel",
-    "cash_denomination",
-    "country_src",
-    "country_dst",
-    "memo",
-    "source_id",
-)
+# evidence rows carry every transaction column the legs index keeps
+_EVIDENCE_COLUMNS = TXN_COLUMNS
 _LIMIT = 50
 
 
