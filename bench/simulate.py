@@ -15,10 +15,12 @@ import os
 import shutil
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
 import numpy as np
+import psutil
 import pyarrow as pa
 import pyarrow.parquet as pq
 
@@ -87,22 +89,49 @@ def io_floor(n: int, path: Path, chunk: int = 1_500_000, accounts: int = 60_000)
     return time.perf_counter() - t0, time.process_time() - c0
 
 
-def _peaks() -> tuple[float, float]:
-    """Peak RSS in GiB of this process and of its largest finished child (Linux ru_maxrss)."""
-    import resource
+class Descendants:
+    """Samples the processes this one starts (the fork server and the population process it forks
+    are not this process's waited-for children, so getrusage cannot see them): the last CPU time
+    and the peak RSS seen of each, every 0.1 s."""
 
-    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    return own / 2**20, kids / 2**20
+    def __init__(self) -> None:
+        self.cpu: dict[int, float] = {}
+        self.rss: dict[int, int] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        me = psutil.Process()
+        while not self._stop.wait(0.1):
+            for child in me.children(recursive=True):
+                try:
+                    t, mem = child.cpu_times(), child.memory_info().rss
+                except psutil.Error:
+                    continue
+                self.cpu[child.pid] = t.user + t.system + t.children_user + t.children_system
+                self.rss[child.pid] = max(self.rss.get(child.pid, 0), mem)
+
+    def __enter__(self) -> Descendants:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def cpu_seconds(self) -> float:
+        return sum(self.cpu.values())
+
+    def peak_gib(self) -> float:
+        return max(self.rss.values(), default=0) / 2**30
 
 
 def cpu_seconds() -> float:
-    """CPU seconds of this process and its finished children (the population and the bulk chunks
-    are made in one)."""
+    """CPU seconds of this process (all its threads)."""
     import resource
 
-    own, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
-    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    return own.ru_utime + own.ru_stime
 
 
 def main() -> None:
@@ -123,10 +152,11 @@ def main() -> None:
     startup = time.perf_counter() - s0
     try:
         t0, c0 = time.perf_counter(), cpu_seconds()
-        summary = simulate("bc-2015", seed=args.seed, out=out, scale=scale, days=args.days, progress=True)
-        elapsed, cpu = time.perf_counter() - t0, cpu_seconds() - c0
-        peak = peak_rss_gib()
-        peak_self, peak_child = _peaks()
+        with Descendants() as kids:
+            summary = simulate("bc-2015", seed=args.seed, out=out, scale=scale, days=args.days, progress=True)
+        elapsed, cpu = time.perf_counter() - t0, cpu_seconds() - c0 + kids.cpu_seconds()
+        peak_self, peak_child = peak_rss_gib(), kids.peak_gib()
+        peak = max(peak_self, peak_child)
         n = summary["counts"]["transactions"]
         size = sum(p.stat().st_size for p in Path(out).rglob("*.parquet")) / 2**20
         floor, floor_cpu = io_floor(n, tmp / "floor.parquet", accounts=summary["counts"]["accounts"])
