@@ -269,42 +269,14 @@ class Flows(UndergroundBankFlows, CashFlows, AssetFlows):
             self._u3(t, amt, sup, stage="supply")
             return
         shell, hk = self.net.shells[0], self.net.shells[1]
-        t1 = self._t(t, 8, 14)
-        self.tx(
-            t1,
-            self.net.stash,
-            shell.bank,
+        self._shell_route(
+            self._t(t, 8, 14),
             amt,
-            "cash",
-            denom=20,
-            memo="sales deposit",
-            stage="placement",
-            typ="shell_deposit",
-        )
-        t2 = self._t(t1, 20, 30)
-        self.tx(
-            t2,
-            shell.bank,
-            hk.bank,
-            amt,
-            "wire",
-            currency="USD",
-            rate=self.rate_usd,
-            memo="invoice payment",
+            shell,
+            hk,
+            lambda: sup,
             stage="supply",
-            ind=["T3", "S2"] if amt >= 9_000 else ["T3"],
-            typ="supplier_payment",
-        )
-        self.tx(
-            self._t(t2, 4, 30),
-            hk.bank,
-            sup,
-            amt,
-            "wire",
-            currency="CNY",
-            rate=self.rate_cny,
+            invoice_ind=["T3", "S2"] if amt >= 9_000 else ["T3"],
             memo="chemical raw materials",
-            stage="supply",
-            ind=["T3"],
             typ="supplier_payment",
         )

@@ -329,6 +329,49 @@ class AssetFlows:
             self.b.label("property_transfer", f"X{tid:08d}", ["R4", "G8"], self.nid, "integration")
             self._cluster_i += 1
 
+    def _shell_route(self, t1, amt, shell, hk, beneficiary, *, stage, invoice_ind, memo, typ) -> None:
+        """Cash deposited at ``t1`` into the shell importer, wired to its Hong Kong front as an
+        'invoice' and on in yuan to ``beneficiary()`` (drawn after the last leg's time) (T3)."""
+        self.tx(
+            t1,
+            self.net.stash,
+            shell.bank,
+            amt,
+            "cash",
+            denom=20,
+            memo="sales deposit",
+            stage="placement",
+            typ="shell_deposit",
+        )
+        t2 = self._t(t1, 20, 30)
+        self.tx(
+            t2,
+            shell.bank,
+            hk.bank,
+            amt,
+            "wire",
+            currency="USD",
+            rate=self.rate_usd,
+            memo="invoice payment",
+            stage=stage,
+            ind=invoice_ind,
+            typ=typ,
+        )
+        t3 = self._t(t2, 4, 30)
+        self.tx(
+            t3,
+            hk.bank,
+            beneficiary(),
+            amt,
+            "wire",
+            currency="CNY",
+            rate=self.rate_cny,
+            memo=memo,
+            stage=stage,
+            ind=["T3"],
+            typ=typ,
+        )
+
     # -- trade -----------------------------------------------------------------------------------
     def _trade(self, t: int) -> None:
         """Profit sent back as 'invoice' payments through the shell importer and its Hong Kong front (T3)."""
@@ -339,42 +382,15 @@ class AssetFlows:
             if not self._ok(t1 + 4 * US_PER_DAY):
                 self.pool["trade"] += amt
                 return
-            self.tx(
+            self._shell_route(
                 t1,
-                self.net.stash,
-                shell.bank,
                 amt,
-                "cash",
-                denom=20,
-                memo="sales deposit",
-                stage="placement",
-                typ="shell_deposit",
-            )
-            t2 = self._t(t1, 20, 30)
-            self.tx(
-                t2,
-                shell.bank,
-                hk.bank,
-                amt,
-                "wire",
-                currency="USD",
-                rate=self.rate_usd,
-                memo="invoice payment",
+                shell,
+                hk,
+                lambda: self._pick(self.net.bosses).cny,
                 stage="layering",
-                ind=["T3", "S2"],
-                typ="trade_payment",
-            )
-            self.tx(
-                self._t(t2, 4, 30),
-                hk.bank,
-                self._pick(self.net.bosses).cny,
-                amt,
-                "wire",
-                currency="CNY",
-                rate=self.rate_cny,
+                invoice_ind=["T3", "S2"],
                 memo="goods",
-                stage="layering",
-                ind=["T3"],
                 typ="trade_payment",
             )
             t = t1 + US_PER_DAY
