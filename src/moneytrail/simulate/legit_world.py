@@ -80,12 +80,22 @@ def build_institutions(book: Book, pf: PersonFactory, params: dict, t0: int) -> 
         )
     w = np.asarray(params["casino_weights"], dtype=float)
 
-    def company_account(name: str, tag: str, role: str, institution: str, itype: str = "bank", **kw) -> int:
-        """A company known to its bank, and its one account there."""
+    def company_account(
+        name: str, tag: str, role: str, institution: str, itype: str = "bank", *, is_external=False, **kw
+    ) -> int:
+        """A company known to its bank, and its one account there (in the company's country)."""
         p = company(book, name, "bank", tag, role=role, **kw)
         source = "msb" if itype == "msb" else "bank"
+        country = kw.get("country", "CA")
         return book.account(
-            holder=p, institution=institution, itype=itype, source=source, opened_at=opened, role=role
+            holder=p,
+            institution=institution,
+            itype=itype,
+            source=source,
+            opened_at=opened,
+            role=role,
+            country=country,
+            is_external=is_external,
         )
 
     msbs = []
@@ -125,36 +135,25 @@ def build_institutions(book: Book, pf: PersonFactory, params: dict, t0: int) -> 
     ]
     online, proc = [], []
     for i, (site, cc) in enumerate((("Royal Flush Online Ltd", "MT"), ("Asia Star Gaming", "CW"))):
-        p = company(book, site, "bank", f"C-ONLINE{i}", role="online_gambling", country=cc)
         online.append(
-            book.account(
-                holder=p,
-                institution="Offshore Bank",
-                itype="other",
-                source="bank",
-                opened_at=opened,
+            company_account(
+                site,
+                f"C-ONLINE{i}",
+                "online_gambling",
+                "Offshore Bank",
+                "other",
                 country=cc,
-                role="online_gambling",
                 is_external=True,
             )
         )
-        p = company(
-            book,
-            f"{site.split()[0]} Payments Ltd",
-            "bank",
-            f"C-PROC{i}",
-            role="payment_processor",
-            country="CY",
-        )
         proc.append(
-            book.account(
-                holder=p,
-                institution="Offshore Bank",
-                itype="other",
-                source="bank",
-                opened_at=opened,
+            company_account(
+                f"{site.split()[0]} Payments Ltd",
+                f"C-PROC{i}",
+                "payment_processor",
+                "Offshore Bank",
+                "other",
                 country="CY",
-                role="payment_processor",
                 is_external=True,
             )
         )
