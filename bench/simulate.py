@@ -92,7 +92,10 @@ def io_floor(n: int, path: Path, chunk: int = 1_500_000, accounts: int = 60_000)
 class Descendants:
     """Samples the processes this one starts (the fork server and the population process it forks
     are not this process's waited-for children, so getrusage cannot see them): the last CPU time
-    and the peak RSS seen of each, every 0.1 s."""
+    and the peak RSS seen of each, every 0.1 s.
+
+    Each process counts its own CPU time only: the fork server's reaped-children times already
+    hold the population process's, which is sampled itself (it would be counted twice)."""
 
     def __init__(self) -> None:
         self.cpu: dict[int, float] = {}
@@ -108,7 +111,7 @@ class Descendants:
                     t, mem = child.cpu_times(), child.memory_info().rss
                 except psutil.Error:
                     continue
-                self.cpu[child.pid] = t.user + t.system + t.children_user + t.children_system
+                self.cpu[child.pid] = t.user + t.system
                 self.rss[child.pid] = max(self.rss.get(child.pid, 0), mem)
 
     def __enter__(self) -> Descendants:

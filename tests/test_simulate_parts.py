@@ -9,7 +9,9 @@ from moneytrail.simulate import book as book_module
 from moneytrail.simulate.book import CHANNEL, STAGE, Book
 from moneytrail.simulate.columns import ids, strings
 from moneytrail.simulate.identity import FastRandom, PersonFactory, _ascii
-from moneytrail.simulate.world import _merge, _time_order
+from moneytrail.simulate.legit_bulk import sorted_chunk
+from moneytrail.simulate.legit_bulk import time_order as _time_order
+from moneytrail.simulate.world import _merge
 
 
 def test_batch_people_follow_the_person_model_and_are_reproducible():
@@ -81,7 +83,8 @@ def test_time_order_is_a_stable_sort(n, span):
 
 
 def test_merge_puts_book_rows_in_time_order_with_their_truth():
-    bulk = {"ts": np.array([5, 1, 3, 3]), "src": np.array([50, 10, 30, 31])}
+    bulk = sorted_chunk({"ts": np.array([5, 1, 3, 3]), "src": np.array([50, 10, 30, 31])})
+    assert bulk["ts"].tolist() == [1, 3, 3, 5] and bulk["src"].dtype == np.int32
     booked = {
         "ts": np.array([2, 3, 9]),
         "src": np.array([7, 8, 9]),
@@ -104,3 +107,40 @@ def test_ids_and_strings_match_their_plain_definitions():
     assert strings(codes, [None, "a", "b"]).to_pylist() == ["a", None, "b", "b", "a"]
     assert strings(codes, ["x", "a", None]).to_pylist() == ["a", "x", None, None, "a"]
     assert strings(codes, ["x", "a", "b"]).null_count == 0
+
+
+def test_book_txns_adds_the_rows_of_one_txn_call_per_row(monkeypatch):
+    monkeypatch.setattr(book_module, "TXN_CHUNK_ROWS", 4)
+
+    def book():
+        b = Book()
+        for country in ("CA", "CN", "CA"):
+            b.account(holder=None, institution="x", itype="bank", source="bank", opened_at=0, country=country)
+        return b
+
+    rows = [(7, 0, 1, 1234.567), (3, 0, 2, 0.005), (9, 2, 1, 99.999)]
+    shared = {"currency": "CNY", "rate": 0.19, "denom": 20, "memo": "gift", "network": "n1",
+              "indicators": ["S2", "G1"], "stage": "layering", "typology": "wire_out"}  # fmt: skip
+    one = book()
+    one.txn(1, 0, 1, 5.0, "cash")
+    for ts, src, dst, amt in rows:
+        one.txn(ts, src, dst, amt, "wire", **shared)
+    many = book()
+    many.txn(1, 0, 1, 5.0, "cash")
+    ts, src, dst, amt = (list(c) for c in zip(*rows, strict=True))
+    many.txns(np.array(ts), src, np.array(dst), amt, "wire", **shared)
+    many.txns(4, 1, [0, 2], 10.0, "eft")  # one value shared by every row, sequences per row
+    one.txn(4, 1, 0, 10.0, "eft")
+    one.txn(4, 1, 2, 10.0, "eft")
+    a, b = one.txn_arrays(), many.txn_arrays()
+    assert len(a["ts"]) == 6 and all(np.array_equal(a[k], b[k]) for k in a)
+    assert one.indicators.items == many.indicators.items and many.txn(5, 0, 1, 1.0, "cash") == 6
+    with pytest.raises(ValueError, match="one length"):
+        many.txns([1, 2], 0, [1], 1.0, "cash")
+
+
+def test_fast_random_serves_a_run_of_draws_like_single_draws():
+    single, batch = (FastRandom(np.random.default_rng(9), block=5) for _ in range(2))
+    expected = [single.random() for _ in range(13)]
+    assert batch.randoms(2) + batch.randoms(0) + batch.randoms(11) == expected
+    assert batch.random() == single.random()

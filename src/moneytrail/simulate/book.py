@@ -12,7 +12,9 @@ written from the same rows as the data and can never drift from them.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from itertools import repeat
 from operator import itemgetter
 
 import numpy as np
@@ -236,9 +238,7 @@ class Book:
         if isinstance(indicators, (list, tuple)):
             key = tuple(indicators)
             joined = self._joined.get(key)
-            if joined is None:
-                joined = self._joined[key] = ";".join(sorted(set(key), key=_indicator_key))
-            indicators = joined
+            indicators = joined if joined is not None else self._join(key)
         # strings are coded when the rows become columns (see _flush_txns), once per chunk
         rows = self.txn_rows
         rows.append(
@@ -264,6 +264,81 @@ class Book:
         ref = self._next_ref
         self._next_ref += 1
         return ref
+
+    def txns(
+        self,
+        ts: int | Sequence[int],
+        src: int | Sequence[int],
+        dst: int | Sequence[int],
+        amount_cad: float | Sequence[float],
+        channel: str,
+        *,
+        currency: str = "CAD",
+        rate: float = 1.0,
+        denom: int = 0,
+        memo: str | None = None,
+        source: str = "bank",
+        network: str | None = None,
+        indicators: str | list[str] | None = None,
+        stage: str = "legitimate",
+        typology: str | None = None,
+    ) -> None:
+        """Add several transactions at once: the rows :meth:`txn` would add one call per row, in
+        order. ``ts``, ``src``, ``dst`` and ``amount_cad`` are each one value for every row or a
+        sequence with one value per row; the other fields are shared.
+
+        >>> book.txns(ts, street, [1, 2], [20.0, 40.0], "cash", denom=20)  # doctest: +SKIP
+        """
+        per_row = [x for x in (ts, src, dst, amount_cad) if isinstance(x, (list, tuple, np.ndarray))]
+        n = len(per_row[0]) if per_row else 1
+        if any(len(x) != n for x in per_row):
+            raise ValueError("Book.txns needs sequences of one length.")
+        if n == 0:
+            return
+
+        def column(x, convert):
+            if isinstance(x, np.ndarray):
+                x = x.tolist()
+            return list(map(convert, x)) if isinstance(x, (list, tuple)) else [convert(x)] * n
+
+        cad = [round(a, 2) for a in column(amount_cad, float)]
+        if currency == "CAD":
+            amount = cad
+        else:
+            amount = [round(a / rate, 2) for a in cad]
+            cad = [round(a * rate, 2) for a in amount]
+        if isinstance(indicators, (list, tuple)):
+            key = tuple(indicators)
+            joined = self._joined.get(key)
+            indicators = joined if joined is not None else self._join(key)
+        fields = (
+            column(ts, int),
+            column(src, int),
+            column(dst, int),
+            amount,
+            repeat(currency, n),
+            cad,
+            repeat(CHANNEL[channel], n),
+            repeat(denom, n),
+            repeat(memo, n),
+            repeat(source, n),
+            repeat(network, n),
+            repeat(indicators, n),
+            repeat(STAGE[stage], n),
+            repeat(typology, n),
+        )
+        self.txn_rows.extend(zip(*fields, strict=True))
+        if len(self.txn_rows) >= TXN_CHUNK_ROWS:
+            self._flush_txns()
+        self._next_ref += n
+
+    def _join(self, indicators: list[str] | tuple[str, ...]) -> str:
+        """Indicator ids joined in their canonical order (cached per list)."""
+        key = tuple(indicators)
+        joined = self._joined.get(key)
+        if joined is None:
+            joined = self._joined[key] = ";".join(sorted(set(key), key=_indicator_key))
+        return joined
 
     def _flush_txns(self) -> None:
         """Turn the pending transaction rows into one chunk of numpy columns."""

@@ -79,6 +79,11 @@ class Flows(UndergroundBankFlows, CashFlows, AssetFlows):
     def _t(self, t: int, h_min: float, h_max: float) -> int:
         return int(t + self._u(h_min, h_max) * US_PER_HOUR)
 
+    def _times(self, t: int, h_min: float, h_max: float, n: int) -> list[int]:
+        """``n`` times like ``n`` calls of :meth:`_t` (the same draws, in one step)."""
+        span = h_max - h_min
+        return [int(t + (h_min + r * span) * US_PER_HOUR) for r in self.rng.randoms(n)]
+
     def _pick(self, seq):
         return seq[int(self.rng.integers(len(seq)))]
 
@@ -87,6 +92,21 @@ class Flows(UndergroundBankFlows, CashFlows, AssetFlows):
 
     def tx(self, ts, src, dst, amt, channel, *, stage, ind=(), typ=None, **kw) -> int:
         return self.b.txn(
+            ts,
+            src,
+            dst,
+            amt,
+            channel,
+            network=self.nid,
+            indicators=list(ind),
+            stage=stage,
+            typology=typ,
+            **kw,
+        )
+
+    def txs(self, ts, src, dst, amt, channel, *, stage, ind=(), typ=None, **kw) -> None:
+        """Several rows at once (see :meth:`Book.txns`): the rows :meth:`tx` would add one by one."""
+        self.b.txns(
             ts,
             src,
             dst,
@@ -118,6 +138,7 @@ class Flows(UndergroundBankFlows, CashFlows, AssetFlows):
         keep = float(cfg.get("dealer_keep", 0.05))
         kg_day = float(cfg["kg_per_month"]) * (self.scale if cfg.get("scale_volume", True) else 1.0) / 30.4
         uncollected = np.zeros(len(self.net.dealers))
+        dealer_cash = np.asarray([m.cash for m in self.net.dealers], np.int64)
         gross_since = 0.0
         self._history()
         for s in range(0, self.days, ship_every):
@@ -132,22 +153,24 @@ class Flows(UndergroundBankFlows, CashFlows, AssetFlows):
             for d in range(n_days):
                 day = s + d
                 t_day = self.t0 + day * US_PER_DAY
-                for i, m in enumerate(self.net.dealers):
-                    amt = round(float(w[d, i]), 2)
-                    if amt < 1:
-                        continue
-                    self.tx(
-                        t_day + 20 * US_PER_HOUR,
-                        self.net.street,
-                        m.cash,
-                        amt,
-                        "cash",
-                        denom=20,
-                        source="surveillance",
-                        stage="supply",
-                        typ="drug_sale",
-                    )
-                    uncollected[i] += amt
+                # every dealer's takings of the day in one step (cents rounded as round() does)
+                takings = np.array([round(x, 2) for x in w[d].tolist()])
+                sold = np.flatnonzero(takings >= 1)
+                amts = takings[sold]
+                self.txs(
+                    t_day + 20 * US_PER_HOUR,
+                    self.net.street,
+                    dealer_cash[sold],
+                    amts,
+                    "cash",
+                    denom=20,
+                    source="surveillance",
+                    stage="supply",
+                    typ="drug_sale",
+                )
+                uncollected[sold] += amts
+                # summed in dealer order, as the takings came in
+                for amt in amts.tolist():
                     gross_since += amt
                 if (day + 1) % collect_every == 0 or day == self.days - 1:
                     t_c = t_day + 22 * US_PER_HOUR
@@ -161,24 +184,24 @@ class Flows(UndergroundBankFlows, CashFlows, AssetFlows):
     def _collect(self, t: int, uncollected: np.ndarray, keep: float) -> float:
         """Dealers hand their takings (less their cut) to collectors, collectors to the stash."""
         per_collector: dict[int, float] = defaultdict(float)
-        for i, m in enumerate(self.net.dealers):
-            amt = round(uncollected[i] * (1 - keep), 2)
-            if amt < 1:
-                continue
-            col = self.net.collectors[i % len(self.net.collectors)]
-            self.tx(
-                self._t(t, 0, 1),
-                m.cash,
-                col.cash,
-                amt,
-                "cash",
-                denom=20,
-                source="surveillance",
-                stage="supply",
-                typ="collection",
-            )
-            per_collector[col.cash] += amt
-            uncollected[i] = 0.0
+        amts = np.round(uncollected * (1 - keep), 2)
+        paid = np.flatnonzero(amts >= 1)
+        collectors = [c.cash for c in self.net.collectors]
+        to = [collectors[i % len(collectors)] for i in paid.tolist()]
+        self.txs(
+            self._times(t, 0, 1, len(paid)),
+            [self.net.dealers[i].cash for i in paid.tolist()],
+            to,
+            amts[paid],
+            "cash",
+            denom=20,
+            source="surveillance",
+            stage="supply",
+            typ="collection",
+        )
+        for acct, i in zip(to, paid.tolist(), strict=True):
+            per_collector[acct] += amts[i]
+        uncollected[paid] = 0.0
         total = 0.0
         for acct, amt in per_collector.items():
             self.tx(

@@ -60,34 +60,36 @@ class CashFlows:
             msbs = list(self.inst.msb_accounts)
             self.rng.shuffle(msbs)
             boss = self._pick(self.net.bosses).cny
-            for k in range(min(4, len(msbs))):
-                x = round(send / min(4, len(msbs)), 2)
-                self.tx(
-                    self._t(t4, k, k + 1),
-                    mule.bank,
-                    msbs[k],
-                    x,
-                    "etransfer",
-                    memo="remittance",
-                    source="msb",
-                    stage="layering",
-                    ind=["S4"],
-                    typ="msb_hop",
-                )
-                self.tx(
-                    self._t(t4, 20, 40),
-                    msbs[k],
-                    boss,
-                    x,
-                    "wire",
-                    currency="CNY",
-                    rate=self.rate_cny,
-                    memo="family support",
-                    source="msb",
-                    stage="layering",
-                    ind=["S4"],
-                    typ="msb_hop",
-                )
+            hops = min(4, len(msbs))
+            x = round(send / hops, 2)
+            # per hop: the time into the MSB (hour k to k+1), then the time of its wire on
+            draws = self.rng.randoms(2 * hops)
+            self.txs(
+                [int(t4 + (k + r) * US_PER_HOUR) for k, r in enumerate(draws[0::2])],
+                mule.bank,
+                msbs[:hops],
+                x,
+                "etransfer",
+                memo="remittance",
+                source="msb",
+                stage="layering",
+                ind=["S4"],
+                typ="msb_hop",
+            )
+            self.txs(
+                [int(t4 + (20 + r * 20) * US_PER_HOUR) for r in draws[1::2]],
+                msbs[:hops],
+                boss,
+                x,
+                "wire",
+                currency="CNY",
+                rate=self.rate_cny,
+                memo="family support",
+                source="msb",
+                stage="layering",
+                ind=["S4"],
+                typ="msb_hop",
+            )
             t = t4
 
     def _layering(self, t: int) -> None:
@@ -223,12 +225,15 @@ class CashFlows:
                         stage="placement",
                         typ="layer_funding",
                     )
-                    for st in net.students:
+                    times = []
+                    for _ in net.students:
                         ts = self._t(ts, 0.5, 3)
-                        self.tx(
-                            ts,
+                        times.append(ts)
+                    if times:
+                        self.txs(
+                            times,
                             m.bank,
-                            st.bank,
+                            [st.bank for st in net.students],
                             per,
                             "etransfer",
                             memo="rent",
@@ -245,21 +250,19 @@ class CashFlows:
                     x = round(amt / k, 2)
                     self.tx(ts, net.stash, m.bank, x, "cash", denom=20, stage="placement", typ="t2_funding")
                     pieces = max(1, int(x // 2_500))
-                    for q in range(pieces):
-                        y = round(x / pieces, 2)
-                        self.tx(
-                            self._t(ts, 2 + q, 3 + q),
-                            m.bank,
-                            boss,
-                            y,
-                            "wire",
-                            currency="CNY",
-                            rate=self.rate_cny,
-                            memo="family support",
-                            stage="layering",
-                            ind=["T2", "G1"],
-                            typ="fan_in_abroad",
-                        )
+                    self.txs(
+                        [int(ts + (2 + q + r) * US_PER_HOUR) for q, r in enumerate(self.rng.randoms(pieces))],
+                        m.bank,
+                        boss,
+                        round(x / pieces, 2),
+                        "wire",
+                        currency="CNY",
+                        rate=self.rate_cny,
+                        memo="family support",
+                        stage="layering",
+                        ind=["T2", "G1"],
+                        typ="fan_in_abroad",
+                    )
                     ts = self._t(ts, 1, 4)
             t = tt + US_PER_DAY
 
@@ -411,19 +414,23 @@ class CashFlows:
                 typ="card_paydown",
             )
             left, ts = amt, tt
+            times, shops, spent = [], [], []
             while left > 0.5:
                 x = round(min(left, self._u(1_500, 4_000)), 2)
                 ts = self._t(ts, 2, 20)
-                self.tx(
-                    ts,
-                    m.bank,
-                    self._pick(self.inst.merchants_electronics),
-                    x,
-                    "eft",
-                    memo="phones bulk purchase",
-                    stage="integration",
-                    ind=["U5"],
-                    typ="bulk_purchase",
-                )
+                times.append(ts)
+                shops.append(self._pick(self.inst.merchants_electronics))
+                spent.append(x)
                 left = round(left - x, 2)
+            self.txs(
+                times,
+                m.bank,
+                shops,
+                spent,
+                "eft",
+                memo="phones bulk purchase",
+                stage="integration",
+                ind=["U5"],
+                typ="bulk_purchase",
+            )
             t = tt + US_PER_DAY

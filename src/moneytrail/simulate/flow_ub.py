@@ -157,22 +157,24 @@ class UndergroundBankFlows:
             parts = int(self.rng.integers(2, 6))
             shares = self.rng.dirichlet(np.ones(parts))
             paid = 0.0
+            legs = []
             for j in range(parts):
                 x = round(amt * shares[j], 2) if j < parts - 1 else round(amt - paid, 2)
                 x_cny = round(x / self.rate_cny, 2)
-                self.tx(
-                    repay_ts + j * US_PER_HOUR // 2,
-                    vip.cny,
-                    self._payout(),
-                    x_cny * self.rate_cny,
-                    "wire",
-                    currency="CNY",
-                    rate=self.rate_cny,
-                    stage="layering",
-                    ind=["C3"],
-                    typ="vip_repayment",
-                )
+                legs.append(x_cny * self.rate_cny)
                 paid += round(x_cny * self.rate_cny, 2)
+            self.txs(
+                [repay_ts + j * US_PER_HOUR // 2 for j in range(parts)],
+                vip.cny,
+                [self._payout() for _ in range(parts)],
+                legs,
+                "wire",
+                currency="CNY",
+                rate=self.rate_cny,
+                stage="layering",
+                ind=["C3"],
+                typ="vip_repayment",
+            )
             # the underground bank absorbs the rounding of the yuan legs so the swap balances
             self.agent_pool -= amt
             self.next_handover = self._handover_amount()

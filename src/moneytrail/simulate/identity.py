@@ -110,6 +110,17 @@ class FastRandom:
         self._i += 1
         return u
 
+    def randoms(self, n: int) -> list[float]:
+        """The next ``n`` floats of :meth:`random`'s stream (the values ``n`` calls would give)."""
+        out = self._buf[self._i : self._i + n]
+        self._i += len(out)
+        while len(out) < n:
+            self._buf = self.gen.random(self.block).tolist()
+            take = self._buf[: n - len(out)]
+            self._i = len(take)
+            out += take
+        return out
+
     def integers(self, low: int, high: int | None = None, size=None):
         """A whole number in [low, high) (or [0, low) with one argument)."""
         if size is not None:

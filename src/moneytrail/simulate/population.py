@@ -25,7 +25,7 @@ import numpy as np
 
 from moneytrail.simulate.book import Book
 from moneytrail.simulate.identity import FastRandom, PersonFactory
-from moneytrail.simulate.legit_bulk import BulkGenerator, BulkPopulation
+from moneytrail.simulate.legit_bulk import BulkGenerator, BulkPopulation, sorted_chunk
 from moneytrail.simulate.legit_world import Institutions, build_bulk_population
 
 # BulkPopulation fields holding account / party indices (the rest are attributes or bank numbers)
@@ -67,7 +67,9 @@ class BulkPlan:
         """(transactions, sessions) of every chunk in order."""
         gen = BulkGenerator(pop, params, book, self.start_us, self.start_doy, self.start_dow)
         for k, (d0, dn) in enumerate(self.chunks):
-            yield gen.chunk(self.rng(k), d0, dn)
+            txns, sess = gen.chunk(self.rng(k), d0, dn)
+            # sorted here, beside the networks' flows, so the writing side only inserts book rows
+            yield sorted_chunk(txns), sess
 
 
 def person_count(params: dict, scale: float) -> int:

@@ -280,43 +280,31 @@ def _write(
 
 
 def _merge(bulk: dict[str, np.ndarray], booked: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    """Bulk rows and the book's rows of one chunk in time order (the book's rows are sorted).
+    """Bulk rows and the book's rows of one chunk in time order; both come sorted by time (the
+    bulk chunk by :func:`~moneytrail.simulate.legit_bulk.sorted_chunk`), so the book's rows are
+    inserted, at equal times after the bulk rows, without sorting the chunk again.
 
     Bulk rows carry no truth: the truth columns are zero except where the book's rows land.
     """
-    n_bulk = len(bulk.get("ts", ()))
-    ts = np.concatenate([bulk["ts"], booked["ts"]]) if n_bulk else booked["ts"]
-    order = _time_order(ts)
-    merged = {"ts": ts[order]}
-    # a stable sort keeps the (sorted) book rows in their order: where they land is all we need
-    landed = np.flatnonzero(order >= n_bulk)
+    n_bulk, n_book = len(bulk.get("ts", ())), len(booked["ts"])
+    # where each book row lands: after the bulk rows up to its time and the book rows before it
+    landed = np.arange(n_book)
+    if n_bulk:
+        landed += np.searchsorted(bulk["ts"], booked["ts"], side="right")
+    from_bulk = np.ones(n_bulk + n_book, bool)
+    from_bulk[landed] = False
+    merged = {}
     for col, values in booked.items():
-        if col in ("ts", "ref"):
+        if col == "ref":
             continue
         if col in bulk:
-            merged[col] = np.concatenate([bulk[col], values])[order]
+            out = np.empty(n_bulk + n_book, bulk[col].dtype)
+            out[from_bulk] = bulk[col]
         else:
-            merged[col] = np.zeros(len(ts), values.dtype)
-            merged[col][landed] = values
+            out = np.zeros(n_bulk + n_book, values.dtype)
+        out[landed] = values
+        merged[col] = out
     return merged
-
-
-def _time_order(ts: np.ndarray) -> np.ndarray:
-    """The stable sorting order of ``ts``.
-
-    Times and positions are packed into one int64 key where they fit, so one sort of values
-    (several times faster than an arg-sort) gives the order, ties broken by position.
-    """
-    n = len(ts)
-    if n == 0:
-        return np.empty(0, np.int64)
-    low = int(ts.min())
-    shift = max(1, (n - 1).bit_length())
-    if (int(ts.max()) - low).bit_length() + shift > 63:
-        return np.argsort(ts, kind="stable")
-    key = ((ts - low) << shift) | np.arange(n, dtype=np.int64)
-    key.sort()
-    return key & ((1 << shift) - 1)
 
 
 def _write_chunk(parts) -> None:
