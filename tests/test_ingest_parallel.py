@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import duckdb
@@ -123,3 +124,37 @@ def test_amlsim_with_several_currencies_keeps_lines_and_order(tmp_path: Path):
     assert (bad["line"], bad["reason"]) == (3, "column 'base_amt' is a negative amount: '-3'")
     accounts = ws.read("accounts").column("source_id").to_pylist()
     assert accounts == ["1", "2", "3"]
+
+
+def test_tide_edges_are_read_once_and_keep_their_row_indexes(tmp_path: Path):
+    # Three mappings read the edges (holders, transactions, links): the file is read once, in
+    # parallel, and the rows' positions give the lines and the transaction ids.
+    folder = tmp_path / "tide"
+    folder.mkdir()
+    (folder / "generated_nodes.csv").write_text(
+        "node_id,node_type,name,currency\n"
+        "individual_1,NodeType.INDIVIDUAL,Ann,\nbusiness_1,NodeType.BUSINESS,Co,\n"
+        "account_1,NodeType.ACCOUNT,,EUR\naccount_2,NodeType.ACCOUNT,,GBP\n"
+    )
+    edges = ["individual_1,account_1,ownership,,,,,", "individual_1,business_1,ownership,,,,,40"]
+    edges += [
+        f"account_1,account_2,transaction,{'-3' if i == 500 else i},EUR,2025-01-01 00:00:00,TransactionType.PAYMENT,"
+        for i in range(1000)
+    ]
+    (folder / "generated_edges.csv").write_text(
+        "src,dest,edge_type,amount,currency,timestamp,transaction_type,ownership_percentage\n"
+        + "\n".join(edges)
+        + "\n"
+    )
+    ws = Workspace(tmp_path / "ws")
+    report = ingest(folder, "tide", ws, progress=False)
+    steps = json.loads(report.manifest_path.read_text())["durations_s"]
+    assert "read files" in steps
+    tx = ws.read("transactions").column("source_id").to_pylist()
+    assert tx == [str(i + 2) for i in range(1000) if i != 500]
+    (bad,) = ws.read("transactions", "quarantine").to_pylist()
+    assert (bad["line"], bad["reason"]) == (504, "column 'amount' is a negative amount: '-3'")
+    (link,) = ws.read("links").to_pylist()
+    assert (link["party_a"], link["party_b"], link["weight"]) == ("tide:individual_1", "tide:business_1", 0.4)
+    holders = {r["account_id"]: r["holder_party_id"] for r in ws.read("accounts").to_pylist()}
+    assert holders["tide:account_1"] == "tide:individual_1"

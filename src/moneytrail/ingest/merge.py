@@ -162,7 +162,8 @@ def merged_sql(
     # Declared types, also for columns a mapping filled with an untyped NULL.
     typed = ", ".join(f"CAST({ident(c.name)} AS {c.sql_type}) AS {ident(c.name)}" for c in table.columns)
     if existing is None and not with_placeholders:
-        return f"SELECT {typed} FROM new_{table.name}"
+        # Sorted: DuckDB does not always keep the order of rows read through views (labels).
+        return f"SELECT {typed} FROM new_{table.name} ORDER BY _m, _line"
     parts = []
     if existing is not None:
         ecols = ", ".join(

@@ -3,15 +3,17 @@
 Order of work, chosen so that a file-level problem writes nothing:
 
 1. every input file's header is read and checked (missing file or column: error, nothing written);
-2. every mapping that reads input files is validated into a staged DuckDB table ``stage_<i>``
-   (one streaming pass of DuckDB's CSV reader per mapping, materialised once; it spills to the
-   run's temporary folder past the memory limit); an unreadable file fails here, still before
-   any write. A positional mapping (see ``Mapping.positional``) reads its file in parallel and
-   gets its line numbers from the staged rows' positions;
-3. duplicates are found, giving the rows to load (``new_<table>``); derived mappings (labels)
+2. a table that needs nothing from other rows is validated and written in one pass over its
+   file (see :mod:`moneytrail.ingest.stream`), into a file beside the table that replaces it only
+   in step 5;
+3. every other mapping that reads input files is validated into a staged DuckDB table ``stage_<i>``
+   (materialised once; it spills to the run's temporary folder past the memory limit); an
+   unreadable file fails here, still before any write. Files are read in parallel and lines come
+   from the rows' positions (see ``_scan_in_parallel``);
+4. duplicates are found, giving the rows to load (``new_<table>``); derived mappings (labels)
    are then staged from those rows, so their keys are unique when their parents' are;
-4. placeholders and counts are computed from the staged tables;
-5. the quarantine is written, then (unless ``strict`` found bad rows) the tables, each atomically.
+5. placeholders and counts are computed from the staged tables;
+6. the quarantine is written, then (unless ``strict`` found bad rows) the tables, each atomically.
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ from moneytrail.ingest.sources import (
     scan_sql,
     sql_literal,
 )
+from moneytrail.ingest.stream import GiveUp, Streamed, area_of, reads_only, stream
 from moneytrail.ingest.validate import absent_columns, stage_sql
 from moneytrail.schema import catalog, table
 from moneytrail.settings import get_settings
@@ -114,6 +117,8 @@ class _Run:
         self.eng = None
         # Names of the CSV sources read without line numbers (see _scan_in_parallel).
         self.positional: set[str] = set()
+        # Tables written by the single pass, committed in _write_tables.
+        self.streamed: dict[str, Streamed] = {}
         self.hasher = cf.ThreadPoolExecutor(max_workers=1)
 
     def say(self, text: str) -> None:
@@ -122,6 +127,8 @@ class _Run:
 
     def close(self) -> None:
         self.hasher.shutdown(wait=False, cancel_futures=True)
+        for out in self.streamed.values():
+            out.discard()
         if self.eng is not None:
             self.eng.close()
 
@@ -183,16 +190,19 @@ class _Run:
         # Tables fed by a derived mapping are staged once the tables they read are de-duplicated.
         late = {m.table for m in mappings if m.derived}
         dup: dict[str, bool] = {}
+        self._stream_tables(mappings, by_table)
+        dup.update(dict.fromkeys(self.streamed, False))
+        staged = [t for t in by_table if t not in self.streamed]
         with self.timed("validate"):
             self._stage_primary(mappings, sources)
         rejects = self._rejects(sources)
-        self._find_duplicates([t for t in by_table if t not in late], mappings, by_table, dup)
+        self._find_duplicates([t for t in staged if t not in late], mappings, by_table, dup)
         with self.timed("validate labels"):
-            derived = [(i, m) for i, m in enumerate(mappings) if m.derived]
+            derived = [(i, m) for i, m in enumerate(mappings) if m.derived and m.table in staged]
             for i, m in derived:
                 self._stage(i, m)
-            self._stage_views(mappings, [t for t in by_table if t in late])
-        self._find_duplicates([t for t in by_table if t in late], mappings, by_table, dup)
+            self._stage_views(mappings, [t for t in staged if t in late])
+        self._find_duplicates([t for t in staged if t in late], mappings, by_table, dup)
         with self.timed("quarantine"):
             tally = self._tally(by_table, dup)
             q_counts = self._write_quarantine(by_table, dup, rejects, sources, tally)
@@ -222,9 +232,70 @@ class _Run:
         self.report.manifest_path = self.ws.write_manifest(self.manifest.finish("ok"))
         return self.report
 
+    # -- the single pass ---------------------------------------------------------------------------
+    def _stream_tables(self, mappings: list[Mapping], by_table: dict[str, list[int]]) -> None:
+        """Validate and write in one pass the tables that allow it (see moneytrail.ingest.stream)."""
+        loaded = [t for t in by_table if table(t).kind == "input"]
+        targets = {t for t, _ in _placeholder_targets(loaded)}
+        for t, idx in by_table.items():
+            m = mappings[idx[0]]
+            if len(idx) != 1 or m.derived or not self._is_positional(m) or t in targets:
+                continue
+            readers = [d for d in mappings if d.derived and re.search(rf"\bnew_{t}\b", d.sql)]
+            if self.ws.has(t, area_of(t)) or not all(self._streamable(d, t, by_table) for d in readers):
+                continue
+            self.say(f"validating and writing {t} from {m.source.path.name}")
+            try:
+                with self.timed(f"stream {t}"):
+                    outs = stream(self.con, self.ws, m, readers)
+            except GiveUp:
+                self._give_up(t, m.source, {})
+                continue
+            except duckdb.Error as e:
+                raise InputFileError(
+                    f"The input file {_file_in(e, m.source)} cannot be read: {_first_line(e)}"
+                ) from None
+            if self._has_rejects(m.source):
+                # Some lines could not be split into fields: positions are no longer lines.
+                self._give_up(t, m.source, outs)
+                continue
+            self.streamed.update(outs)
+            for name, out in outs.items():
+                if out.bad:
+                    # The quarantine reads a table's bad rows from stage_<table>.
+                    self.con.register(f"stage_{name}", out.bad_rows())
+                self.con.execute(
+                    f"CREATE OR REPLACE VIEW new_{name} AS SELECT * FROM read_parquet({sql_literal(str(out.path))})"
+                )
+
+    def _streamable(self, d: Mapping, t: str, by_table: dict[str, list[int]]) -> bool:
+        """Whether derived mapping ``d`` can be computed batch by batch from ``t``'s loaded rows."""
+        return (
+            len(by_table[d.table]) == 1
+            and d.unique_keys
+            and not d.ordered
+            and reads_only(d, t)
+            and not self.ws.has(d.table, area_of(d.table))
+        )
+
+    def _give_up(self, t: str, src: Source, outs: dict[str, Streamed]) -> None:
+        """Undo a single pass: its files, its reader's rejects (the next scan's are the only ones)."""
+        for out in outs.values():
+            out.discard()
+        for name in (src.rejects_table, f"{src.rejects_table}_scan"):
+            self.con.execute(f"DROP TABLE IF EXISTS {name}")
+        spent = self.manifest.durations_s.pop(f"stream {t}", 0.0)
+        self.manifest.durations_s[f"stream {t} (given up)"] = spent
+
     # -- staging ---------------------------------------------------------------------------------
     def _scan_in_parallel(self, mappings: list[Mapping], sources: list[Source]) -> None:
-        """Read without line numbers the CSV files that only positional mappings read."""
+        """Read every CSV file without ``row_number() OVER ()``, which reads on one thread.
+
+        A file that only positional mappings read is scanned by each of them. Any other file is
+        read once into a temporary table that every mapping reading it scans: the table keeps the
+        file's order, so a row's line is its rowid + 2 (the rejected-lines fix in _stage_primary
+        replaces this view when the reader rejected lines).
+        """
         for src in sources:
             if src.is_parquet:
                 continue
@@ -232,13 +303,28 @@ class _Run:
             if readers and all(m.positional and m.source is src for m in readers):
                 self.con.execute(f"CREATE OR REPLACE VIEW {src.relation} AS {scan_sql(src, numbered=False)}")
                 self.positional.add(src.name)
+            elif readers:
+                self.say(f"reading {src.path.name}")
+                try:
+                    with self.timed("read files"):
+                        self.con.execute(
+                            f"CREATE OR REPLACE TEMP TABLE scan_{src.name} AS {scan_sql(src, numbered=False)}"
+                        )
+                except duckdb.Error as e:
+                    raise InputFileError(
+                        f"The input file {_file_in(e, src)} cannot be read: {_first_line(e)}"
+                    ) from None
+                self.con.execute(
+                    f"CREATE OR REPLACE VIEW {src.relation} AS SELECT * EXCLUDE (_line), "
+                    f"CAST(rowid + 2 AS BIGINT) AS _line FROM scan_{src.name}"
+                )
 
     def _is_positional(self, m: Mapping) -> bool:
         return m.positional and m.source.name in self.positional
 
     def _stage(self, i: int, m: Mapping, ordered: bool = False) -> None:
         self.say(f"validating {m.table} from {m.source.path.name}")
-        sql = stage_sql(table(m.table), m.sql, m.present, m.origin, m.extras, m.checked, m.raw)
+        sql = stage_sql(table(m.table), m.sql, m.present, m.origin, m.extras, m.checked, m.raw, m.literals)
         # Columns the mapping leaves empty are added back by _stage_relation: storing a column of
         # NULLs costs about as much as storing values.
         dropped = [ident(c.name) for c in absent_columns(table(m.table), m.present)]
@@ -281,7 +367,7 @@ class _Run:
         return f"SELECT {', '.join(cols)} FROM stage_{i}"
 
     def _stage_primary(self, mappings: list[Mapping], sources: list[Source]) -> None:
-        primary = [(i, m) for i, m in enumerate(mappings) if not m.derived]
+        primary = [(i, m) for i, m in enumerate(mappings) if not m.derived and m.table not in self.streamed]
         for i, m in primary:
             self._stage(i, m)
         # Where the reader rejected lines, record numbers are off; fix them and stage again.
@@ -349,6 +435,10 @@ class _Run:
         """Per table: rows staged, rows that failed validation, rows to load."""
         out = {}
         for t in by_table:
+            if t in self.streamed:
+                s = self.streamed[t]
+                out[t] = (s.read, s.read - s.loaded, s.loaded)
+                continue
             staged, invalid = self.con.execute(f"SELECT count(*), count(_reason) FROM stage_{t}").fetchall()[
                 0
             ]
@@ -433,6 +523,11 @@ class _Run:
         for t in by_table:
             tab = table(t)
             area = "truth" if tab.kind == "truth" else "tables"
+            if t in self.streamed and counts[t].loaded:
+                with self.timed(f"write {t}"):
+                    self.streamed.pop(t).commit(self.ws)
+                counts[t].total = counts[t].loaded
+                continue
             if not counts[t].loaded and not ph.get(t):
                 counts[t].total = self.ws.row_count(t, area) if self.ws.has(t, area) else 0
                 continue

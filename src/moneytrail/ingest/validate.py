@@ -101,18 +101,25 @@ def _v(name: str) -> str:
 
 
 def reason_sql(
-    table: Table, present: list[str], origin: dict[str, str] | None = None, typed_refs: bool = False
+    table: Table,
+    present: list[str],
+    origin: dict[str, str] | None = None,
+    typed_refs: bool = False,
+    literals: dict[str, str] | None = None,
 ) -> str:
     """SQL for ``_reason``: the first failing check of the row, or NULL.
 
-    With ``typed_refs`` the converted values are read from ``_v_<column>`` columns.
+    With ``typed_refs`` the converted values are read from ``_v_<column>`` columns. ``literals``
+    are columns with the same SQL literal on every row: their checks are constants, which DuckDB
+    folds away when they pass.
     """
     origin = origin or {}
     whens = []
     for col in table.columns:
         if col.name in present:
             typed = _v(col.name) if typed_refs and _converted(col) else None
-            for cond, reason in checks_sql(col, ident(col.name), origin.get(col.name, col.name), typed):
+            expr = _expr(col, literals)
+            for cond, reason in checks_sql(col, expr, origin.get(col.name, col.name), typed):
                 whens.append(f"WHEN {cond} THEN {reason}")
         elif col.required and not _derived(table, col.name):
             # The mapping cannot provide a required column: every row fails, which the format
@@ -121,6 +128,11 @@ def reason_sql(
     if not whens:
         return "CAST(NULL AS VARCHAR)"
     return "CASE " + " ".join(whens) + " ELSE NULL END"
+
+
+def _expr(col: Column, literals: dict[str, str] | None) -> str:
+    """The column's text: its literal when the mapping gives one, else the column itself."""
+    return (literals or {}).get(col.name) or ident(col.name)
 
 
 def _derived(table: Table, column: str) -> bool:
@@ -132,11 +144,15 @@ def absent_columns(table: Table, present: list[str]) -> list[Column]:
     return [c for c in table.columns if c.name not in present and not _derived(table, c.name)]
 
 
-def typed_columns_sql(table: Table, present: list[str], typed_refs: bool = False) -> list[str]:
+def typed_columns_sql(
+    table: Table, present: list[str], typed_refs: bool = False, literals: dict[str, str] | None = None
+) -> list[str]:
     """The table's columns, typed, in declared order; absent columns are typed NULLs."""
 
     def typed(col: Column) -> str:
-        return _v(col.name) if typed_refs and _converted(col) else typed_sql(col, ident(col.name))
+        if typed_refs and _converted(col):
+            return _v(col.name)
+        return typed_sql(col, _expr(col, literals))
 
     out = []
     for col in table.columns:
@@ -163,20 +179,23 @@ def stage_sql(
     extras: list[str] | None = None,
     checked: bool = False,
     raw: str | None = None,
+    literals: dict[str, str] | None = None,
 ) -> str:
     """Typed rows of ``mapping_sql`` with ``_line``, ``_file``, ``_reason`` and, for bad rows, ``_raw``.
 
-    ``extras`` (``x_*`` columns of the mapping) are passed through as text.
+    ``extras`` (``x_*`` columns of the mapping) are passed through as text. ``literals`` maps
+    columns whose value is the same SQL literal on every row to that literal (see ``Mapping``).
     """
     # Each value is converted once (``_v_<column>``) and used by both the checks and the output.
     conv = [
-        f"{typed_sql(c, ident(c.name))} AS {_v(c.name)}"
+        f"{typed_sql(c, _expr(c, literals))} AS {_v(c.name)}"
         for c in table.columns
         if c.name in present and _converted(c)
     ]
     inner = f"SELECT *, {', '.join(conv)} FROM ({mapping_sql}) m0" if conv else mapping_sql
-    cols = ",\n       ".join([*typed_columns_sql(table, present, True), *(ident(x) for x in extras or [])])
-    reason = reason_sql(table, present, origin, True)
+    typed = typed_columns_sql(table, present, True, literals)
+    cols = ",\n       ".join([*typed, *(ident(x) for x in extras or [])])
+    reason = reason_sql(table, present, origin, True, literals)
     if checked:
         reason = f"coalesce(_check, {reason})"
     return (

@@ -56,6 +56,9 @@ class Mapping:
     # SQL for a bad row's raw text, over the mapping's columns, computed only for bad rows
     # (see Source.raw_columns_sql); when None the mapping yields ``_raw`` itself.
     raw: str | None = None
+    # Columns whose value is the same SQL literal on every row (``{"source": "'amlsim'"}``), still
+    # yielded by the SQL: their checks are constants, decided once instead of on every row.
+    literals: dict[str, str] = field(default_factory=dict)
 
     @property
     def truth(self) -> bool:

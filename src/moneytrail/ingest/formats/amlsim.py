@@ -25,6 +25,8 @@ from moneytrail.ingest.sources import Source, read_header
 
 SOURCE = "amlsim"
 Q = f"'{SOURCE}:'"
+# Columns every row of a mapping gives the same value (see Mapping.literals).
+LITERALS = {"source": f"'{SOURCE}'"}
 
 CHANNEL_SQL = """CASE upper({t})
     WHEN 'TRANSFER' THEN 'wire' WHEN 'WIRE' THEN 'wire'
@@ -133,7 +135,10 @@ class AmlsimFormat:
         present = ["account_id", "holder_party_id", "institution", "institution_type", "country", "currency"]
         present += ["is_external", "source", "source_id"]
         origin = {"account_id": "acct_id", "source_id": "acct_id", "currency": "acct_rptng_crncy"}
-        return Mapping("accounts", sql, present, a, origin, raw=a.raw_expr(), positional=True)
+        literals = {**LITERALS, "institution_type": "'bank'", "is_external": "'false'"}
+        return Mapping(
+            "accounts", sql, present, a, origin, raw=a.raw_expr(), positional=True, literals=literals
+        )
 
     def _parties(self, a: Source) -> Mapping:
         kind = "'unknown'"
@@ -158,7 +163,9 @@ class AmlsimFormat:
         """
         present = ["party_id", "kind", "name", "birth_date", "address", "country", "source", "source_id"]
         origin = {"party_id": "dsply_nm", "source_id": "dsply_nm", "kind": "type"}
-        return Mapping("parties", sql, present, a, origin, raw=a.raw_expr(), positional=True)
+        return Mapping(
+            "parties", sql, present, a, origin, raw=a.raw_expr(), positional=True, literals=LITERALS
+        )
 
     def _transactions(self, t: Source, acc: Source | None, currency: str, ordered: bool) -> Mapping:
         join = ""
@@ -200,6 +207,7 @@ class AmlsimFormat:
             ordered=ordered,
             raw=t.raw_expr(),
             positional=not join,
+            literals={**LITERALS, "currency": currency} if currency.startswith("'") else LITERALS,
         )
 
     # -- truth -------------------------------------------------------------------------------------
@@ -236,6 +244,7 @@ class AmlsimFormat:
             derived=True,
             ordered=alerts is not None,
             unique_keys=True,
+            literals=LITERALS,
         )
 
     def _account_labels(

@@ -1,0 +1,253 @@
+"""The single pass: a table validated while DuckDB reads its file, and written as the rows arrive.
+
+The general route (see :mod:`moneytrail.ingest.pipeline`) stages every row in a DuckDB table and
+writes the tables from there. A table that needs nothing from other rows skips the staging when
+
+- one positional mapping fills it (a plain projection of one CSV file, read in parallel);
+- the workspace does not have the table yet, so nothing is merged;
+- no placeholder can land in it (no loaded table refers to it);
+- every derived mapping that reads its loaded rows is a plain projection of them (labels kept
+  aside from the same file, no join) into a table the workspace does not have either.
+
+One query then reads the file, converts and checks every value and gives a bad row its reason
+(the validation SQL of the general route), and pyarrow writes the valid rows from DuckDB's Arrow
+batches while DuckDB reads on. The derived tables are computed from the same batches. A record's
+line is its position + 2 (DuckDB keeps file order); the rare bad rows are kept for the quarantine.
+
+The pass gives up (:class:`GiveUp`), and the pipeline stages the table the general way, when
+64-bit hashes of two valid rows' keys are equal (the general route tells a duplicate from a hash
+collision) or when more than ``MAX_BAD_ROWS`` rows fail. The pipeline also falls back when the
+CSV reader rejected lines, since positions are then no longer lines.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from moneytrail.ingest.formats import Mapping
+from moneytrail.ingest.parquet import BATCH_ROWS, BatchWriter
+from moneytrail.ingest.sources import ident, sql_literal
+from moneytrail.ingest.validate import stage_sql
+from moneytrail.schema import table
+from moneytrail.workspace import Workspace
+
+# Past this many bad rows (each holding up to 10,000 characters of raw text) the single pass stops
+# holding them in memory and the table is staged instead.
+MAX_BAD_ROWS = 10_000
+BAD_SCHEMA = pa.schema(
+    [("_file", pa.string()), ("_line", pa.int64()), ("_raw", pa.string()), ("_reason", pa.string())]
+)
+
+
+class GiveUp(Exception):
+    """The single pass cannot give exact results for this input; nothing it wrote is kept."""
+
+
+def area_of(name: str) -> str:
+    """The workspace area of a table: ``truth`` for labels, else ``tables``."""
+    return "truth" if table(name).kind == "truth" else "tables"
+
+
+@dataclass
+class Streamed:
+    """A table written by the single pass: its file beside the table's, and its counts."""
+
+    table: str
+    path: Path
+    read: int = 0
+    loaded: int = 0
+    bad: list[pa.RecordBatch] = field(default_factory=list)
+
+    @property
+    def area(self) -> str:
+        return area_of(self.table)
+
+    def bad_rows(self) -> pa.Table:
+        """The rows that failed validation: ``_file, _line, _raw, _reason``."""
+        return pa.Table.from_batches(self.bad, BAD_SCHEMA)
+
+    def commit(self, ws: Workspace) -> None:
+        """Make the written file the workspace's table (atomically)."""
+        with ws.writing(self.table, self.area) as tmp:
+            os.replace(self.path, tmp)
+
+    def discard(self) -> None:
+        self.path.unlink(missing_ok=True)
+
+
+def reads_only(derived: Mapping, name: str) -> bool:
+    """Whether the derived mapping reads the loaded rows of table ``name`` and nothing else."""
+    relations = set(re.findall(r"\b(?:new|src|stage)_\w+", derived.sql))
+    return relations == {f"new_{name}"}
+
+
+def stream(con, ws: Workspace, m: Mapping, derived: list[Mapping]) -> dict[str, Streamed]:
+    """Write ``m``'s table and the ``derived`` tables in one pass over ``m``'s file.
+
+    Returns the written tables by name (files beside the workspace's tables, not yet committed).
+    Raises :class:`GiveUp` when the pass cannot be exact, and DuckDB's error when the file cannot
+    be read; either way nothing written is kept.
+    """
+    outs = {t: Streamed(t, _aside(ws, t)) for t in [m.table, *(d.table for d in derived)]}
+    writers = {t: BatchWriter(out.path, _schema(t)) for t, out in outs.items()}
+    cur = con.cursor()
+    try:
+        _run(con, cur, m, derived, outs, writers)
+        for t, w in writers.items():
+            outs[t].loaded = w.close()
+        return outs
+    except BaseException:
+        for w in writers.values():
+            w.abort()
+        for out in outs.values():
+            out.discard()
+        raise
+    finally:
+        cur.close()
+
+
+def _schema(name: str) -> pa.Schema:
+    """The table's declared Arrow types, every column nullable (as DuckDB gives them)."""
+    return pa.schema([pa.field(c.name, c.arrow_type) for c in table(name).columns])
+
+
+def _aside(ws: Workspace, name: str) -> Path:
+    """A hidden file beside the table (readers ignore it), so that committing it is a rename."""
+    target = ws.path(name, area_of(name))
+    target.parent.mkdir(parents=True, exist_ok=True)
+    return target.with_name(f".{name}.{uuid.uuid4().hex}.tmp")
+
+
+def _columns_sql(names: list[str]) -> str:
+    return ", ".join(ident(c) for c in names)
+
+
+def _split(
+    batch: pa.RecordBatch, lines: np.ndarray, file: str
+) -> tuple[pa.RecordBatch, np.ndarray, pa.RecordBatch | None]:
+    """(valid rows, their lines, bad rows as ``_file, _line, _raw, _reason`` or None)."""
+    reason = batch.column("_reason")
+    if reason.null_count == batch.num_rows:
+        return batch, lines, None
+    bad = reason.is_valid()
+    flags = bad.to_numpy(zero_copy_only=False)
+    where = pa.array(np.flatnonzero(flags))
+    rows = pa.RecordBatch.from_arrays(
+        [
+            pa.repeat(file, len(where)),
+            pa.array(lines[flags], pa.int64()),
+            batch.column("_raw").take(where),
+            reason.take(where),
+        ],
+        schema=BAD_SCHEMA,
+    )
+    return batch.filter(pc.invert(bad)), lines[~flags], rows
+
+
+def _write(out: Streamed, writer: BatchWriter, batch: pa.RecordBatch, lines: np.ndarray, file: str):
+    """Count and split one batch, write its valid rows; return them with their lines."""
+    out.read += batch.num_rows
+    good, good_lines, bad = _split(batch, lines, file)
+    if bad is not None:
+        out.bad.append(bad)
+        if sum(b.num_rows for b in out.bad) > MAX_BAD_ROWS:
+            raise GiveUp(f"more than {MAX_BAD_ROWS:,} rows of {out.table} failed validation")
+    # The declared schema: a column DuckDB typed differently fails here, not in a reader later.
+    writer.write(
+        pa.RecordBatch.from_arrays([good.column(c) for c in writer.schema.names], schema=writer.schema)
+    )
+    return good, good_lines
+
+
+class KeyOrder:
+    """Whether keys seen so far, in order, strictly increase (shorter first, then bytewise).
+
+    Strictly increasing keys are distinct, which settles the duplicate check without grouping
+    the keys; ids numbered in file order (most exports) pass.
+    """
+
+    def __init__(self):
+        self.ok = True
+        self._last: bytes | None = None
+
+    def add(self, keys: pa.Array) -> None:
+        if not self.ok or not len(keys):
+            return
+        if keys.null_count:
+            self.ok = False
+            return
+        first = keys[0].as_py().encode()
+        if self._last is not None and (len(self._last), self._last) >= (len(first), first):
+            self.ok = False
+            return
+        lengths = pc.binary_length(keys)
+        a, b, la, lb = keys[:-1], keys[1:], lengths[:-1], lengths[1:]
+        if len(a):
+            up = pc.or_(pc.less(la, lb), pc.and_(pc.equal(la, lb), pc.less(a, b)))
+            self.ok = pc.all(up).as_py()
+        self._last = keys[-1].as_py().encode()
+
+
+def _run(con, cur, m: Mapping, derived: list[Mapping], outs, writers) -> None:
+    tab = table(m.table)
+    names = tab.column_names
+    file = str(m.source.path)
+    key = tab.key if tab.key and not m.unique_keys else None
+    stage = stage_sql(tab, m.sql, m.present, m.origin, m.extras, m.checked, m.raw, m.literals)
+    hashed = f", hash({ident(key)}) AS _h" if key else ""
+    sql = f"SELECT {_columns_sql([*names, *m.extras])}{hashed}, _reason, _raw FROM ({stage})"
+    derived_sql = {}
+    for d in derived:
+        dtab = table(d.table)
+        dstage = stage_sql(dtab, d.sql, d.present, d.origin, d.extras, d.checked, d.raw, d.literals)
+        derived_sql[d.table] = (
+            f"SELECT {_columns_sql(dtab.column_names)}, _line, _reason, _raw FROM ({dstage})"
+        )
+    if derived:
+        # The derived mappings read each batch's loaded rows under the name of the loaded table.
+        cur.register("_loaded_rows", pa.table({"_line": pa.array([], pa.int64())}))
+        cur.execute(
+            f"CREATE OR REPLACE TEMP VIEW new_{m.table} AS "
+            f"SELECT *, {sql_literal(file)} AS _file FROM _loaded_rows"
+        )
+    # DuckDB refuses to stream a query while a result of execute() is unfinished; finish it.
+    con.complete()
+    reader = con.sql(sql).to_arrow_reader(BATCH_ROWS)
+    hashes: list[pa.Array] = []
+    increasing = KeyOrder() if key else None
+    main = outs[m.table]
+    # Closing the reader ends the scan when the pass gives up halfway.
+    with reader:
+        for batch in reader:
+            lines = np.arange(main.read + 2, main.read + 2 + batch.num_rows, dtype=np.int64)
+            good, good_lines = _write(main, writers[m.table], batch, lines, file)
+            if key:
+                hashes.append(good.column("_h"))
+                increasing.add(good.column(key))
+            if not derived or not good.num_rows:
+                continue
+            cols = [*names, *m.extras]
+            loaded = pa.Table.from_arrays(
+                [*(good.column(c) for c in cols), pa.array(good_lines)], names=[*cols, "_line"]
+            )
+            cur.register("_loaded_rows", loaded)
+            for d in derived:
+                result = cur.sql(derived_sql[d.table]).to_arrow_table().combine_chunks()
+                for part in result.to_batches():
+                    dlines = part.column("_line").to_numpy(zero_copy_only=False)
+                    _write(outs[d.table], writers[d.table], part, dlines, str(d.source.path))
+    if hashes and not increasing.ok:
+        cur.register("_key_hashes", pa.table({"h": pa.chunked_array(hashes, pa.uint64())}))
+        repeated = cur.execute(
+            "SELECT count(*) FROM (SELECT h FROM _key_hashes GROUP BY h HAVING count(*) > 1)"
+        ).fetchone()[0]
+        if repeated:
+            raise GiveUp(f"some {key} values of {m.table} may repeat")

@@ -1,0 +1,182 @@
+"""The single pass (validate and write while reading) and its way back to the staged route."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from moneytrail.errors import StrictModeError
+from moneytrail.ingest import ingest, pipeline, stream
+from moneytrail.ingest.parquet import BATCH_ROWS, BatchWriter
+from moneytrail.ingest.stream import KeyOrder
+from moneytrail.workspace import Workspace
+
+pytestmark = pytest.mark.duckdb
+
+ACCOUNTS = "acct_id,dsply_nm,type,acct_rptng_crncy\n1,C_1,I,USD\n2,C_2,I,USD\n"
+HEADER = "tran_id,orig_acct,bene_acct,tx_type,base_amt,tran_timestamp,is_sar,alert_id\n"
+
+
+def folder_with(tmp_path: Path, rows: list[str], name: str = "amlsim") -> Path:
+    folder = tmp_path / name
+    folder.mkdir()
+    (folder / "accounts.csv").write_text(ACCOUNTS)
+    (folder / "transactions.csv").write_text(HEADER + "".join(rows))
+    return folder
+
+
+def row(i: int | str, amount: str = "10.50", sar: str = "false", alert: str = "-1") -> str:
+    return f"{i},1,3,TRANSFER,{amount},2017-01-0{int(str(i)[-1]) % 9 + 1}T00:00:00Z,{sar},{alert}\n"
+
+
+def run(folder: Path, ws_path: Path, **kw):
+    ws = Workspace(ws_path)
+    report = ingest(folder, "amlsim", ws, progress=False, **kw)
+    steps = json.loads(report.manifest_path.read_text())["durations_s"]
+    return ws, report, steps
+
+
+def staged_only(monkeypatch) -> None:
+    """Make every single pass give up, so that tables take the staged route."""
+
+    def give_up(*args, **kwargs):
+        raise stream.GiveUp("forced by the test")
+
+    monkeypatch.setattr(pipeline, "stream", give_up)
+
+
+def files(ws: Workspace) -> dict[str, bytes]:
+    return {
+        f"{area}/{name}": ws.path(name, area).read_bytes()
+        for area in ("tables", "truth")
+        for name in ws.names(area)
+    }
+
+
+def test_single_pass_writes_the_same_bytes_as_the_staged_route(tmp_path, monkeypatch):
+    rows = [row(i, sar="true" if i % 7 == 0 else "false", alert=str(i % 3)) for i in range(1, 400)]
+    folder = folder_with(tmp_path, rows)
+    ws1, report, steps = run(folder, tmp_path / "ws1")
+    assert "stream transactions" in steps
+    ws2, _, _ = run(folder, tmp_path / "ws2")
+    staged_only(monkeypatch)
+    ws3, _, steps3 = run(folder, tmp_path / "ws3")
+    assert "stream transactions" not in steps3
+    assert files(ws1) == files(ws2) == files(ws3)
+    assert set(files(ws1)) == {
+        "tables/accounts",
+        "tables/parties",
+        "tables/transactions",
+        "truth/transaction_labels",
+    }
+    # Labels are in file order and never in the canonical table.
+    labels = ws1.read("transaction_labels", "truth")
+    assert labels.column("txn_id").to_pylist() == [f"amlsim:{i}" for i in range(1, 400)]
+    assert labels.column("is_laundering").to_pylist() == [i % 7 == 0 for i in range(1, 400)]
+    assert "is_sar" not in ws1.read("transactions").column_names
+    # Placeholders for the account no row describes, and no hidden file left behind.
+    assert report.tables["accounts"].placeholders == 1
+    assert not [p for p in (tmp_path / "ws1").rglob(".*.tmp")]
+
+
+def test_bad_rows_keep_their_lines_in_a_single_pass(tmp_path):
+    rows = [row(i) for i in range(1, 50)]
+    rows[9] = row(10, amount="-5")
+    rows[29] = row(30, amount="abc")
+    folder = folder_with(tmp_path, rows)
+    ws, report, steps = run(folder, tmp_path / "ws")
+    assert "stream transactions" in steps
+    tx = report.tables["transactions"]
+    assert (tx.read, tx.loaded, tx.quarantined) == (49, 47, 2)
+    assert report.truth["transaction_labels"].loaded == 47
+    bad = {r["line"]: (r["reason"], r["raw"]) for r in ws.read("transactions", "quarantine").to_pylist()}
+    assert bad == {
+        11: ("column 'base_amt' is a negative amount: '-5'", row(10, amount="-5").strip()),
+        31: ("column 'base_amt' is not a number: 'abc'", row(30, amount="abc").strip()),
+    }
+    ids = ws.read("transactions").column("source_id").to_pylist()
+    assert ids == [str(i) for i in range(1, 50) if i not in (10, 30)]
+
+
+def test_keys_out_of_order_are_still_checked_exactly(tmp_path):
+    # Not increasing: the hashes of the keys are grouped; all distinct, so the pass stands.
+    folder = folder_with(tmp_path, [row(i) for i in (5, 3, 9, 1, 10, 2)])
+    ws, report, _ = run(folder, tmp_path / "ws")
+    assert report.tables["transactions"].quarantined == 0
+    assert ws.read("transactions").column("source_id").to_pylist() == ["5", "3", "9", "1", "10", "2"]
+    # A repeated key sends the table to the staged route, which keeps the first.
+    folder = folder_with(tmp_path, [row(i) for i in (5, 3, 9, 3, 10)], "dups")
+    ws, report, _ = run(folder, tmp_path / "ws-dups")
+    tx = report.tables["transactions"]
+    assert (tx.read, tx.loaded, tx.quarantined) == (5, 4, 1)
+    (dup,) = ws.read("transactions", "quarantine").to_pylist()
+    assert dup["line"] == 5 and dup["reason"].startswith("duplicate txn_id 'amlsim:3' (first seen on line 3")
+    assert report.truth["transaction_labels"].loaded == 4
+    assert not [p for p in (tmp_path / "ws-dups").rglob(".*.tmp")]
+
+
+def test_many_bad_rows_and_unreadable_lines_take_the_staged_route(tmp_path, monkeypatch):
+    monkeypatch.setattr(stream, "MAX_BAD_ROWS", 1)
+    rows = [row(i) for i in range(1, 8)]
+    rows[1] = row(2, amount="-1")
+    rows[4] = row(5, amount="x")
+    folder = folder_with(tmp_path, rows)
+    ws, report, _ = run(folder, tmp_path / "ws")
+    assert sorted(r["line"] for r in ws.read("transactions", "quarantine").to_pylist()) == [3, 6]
+    # A line the reader cannot split: positions are no longer lines, so the table is staged.
+    monkeypatch.setattr(stream, "MAX_BAD_ROWS", 100)
+    rows = [row(i) for i in range(1, 8)]
+    rows[2] = "3,1,3\n"
+    rows[5] = row(6, amount="-2")
+    folder = folder_with(tmp_path, rows, "rejects")
+    ws, report, _ = run(folder, tmp_path / "ws-rejects")
+    bad = {r["line"]: r["reason"] for r in ws.read("transactions", "quarantine").to_pylist()}
+    assert bad == {
+        4: "the line has 3 fields but the header has 8",
+        7: "column 'base_amt' is a negative amount: '-2'",
+    }
+    tx = report.tables["transactions"]
+    assert (tx.read, tx.loaded, tx.quarantined) == (7, 5, 2)
+
+
+def test_strict_failure_leaves_no_table_and_no_file_from_the_single_pass(tmp_path):
+    folder = folder_with(tmp_path, [row(1), row(2, amount="NaN")])
+    with pytest.raises(StrictModeError):
+        run(folder, tmp_path / "ws", strict=True)
+    ws = Workspace(tmp_path / "ws")
+    assert ws.names("tables") == [] and ws.names("truth") == []
+    assert not [p for p in (tmp_path / "ws").rglob(".*.tmp")]
+
+
+def test_key_order_proves_distinct_keys_only_when_they_strictly_increase():
+    def increasing(*batches: list[str]) -> bool:
+        order = KeyOrder()
+        for keys in batches:
+            order.add(pa.array(keys))
+        return order.ok
+
+    assert increasing(["a:1", "a:2"], ["a:10", "a:11"], [])
+    assert not increasing(["a:1", "a:10", "a:2"])
+    assert not increasing(["a:1", "a:2"], ["a:2"])
+    assert not increasing(["b"], ["a"])
+    assert not increasing(["a", None])
+
+
+def test_batch_writer_row_groups_do_not_depend_on_the_batches(tmp_path):
+    rows = BATCH_ROWS + 1000
+    data = pa.table({"id": pa.array([f"id:{i}" for i in range(rows)]), "kind": pa.array(["x"] * rows)})
+    written = []
+    for size in (1000, 70_000, rows):
+        path = tmp_path / f"by-{size}.parquet"
+        with BatchWriter(path, data.schema) as out:
+            for batch in data.to_batches(max_chunksize=size):
+                out.write(batch)
+        assert out.rows == rows
+        written.append(path.read_bytes())
+    assert written[0] == written[1] == written[2]
+    meta = pq.ParquetFile(tmp_path / "by-1000.parquet").metadata
+    assert [meta.row_group(i).num_rows for i in range(meta.num_row_groups)] == [BATCH_ROWS, 1000]
