@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from moneytrail.detect.catalog import load_catalog
-from moneytrail.detect.runner import detector_hits_sql
+from moneytrail.detect.runner import detector_hits_sql, register_resolved_parties
 from moneytrail.engine import make_engine
 from tests.utils.detect_worlds import account, txn, write_tables
 
@@ -16,6 +16,7 @@ def hits(ws, det_id: str, tables: dict, **params) -> list[dict]:
     """Write ``tables`` to ``ws`` and return the rows of one detector."""
     write_tables(ws, tables)
     with make_engine("duckdb", ws) as eng:
+        register_resolved_parties(eng)
         return eng.query(detector_hits_sql(load_catalog()[det_id], params or None)).to_pylist()
 
 
@@ -52,8 +53,9 @@ def test_scatter_gather(workspace):
         rows.append(txn(f"a{i}", "S", f"m{i}", 1000, i))
         rows.append(txn(f"b{i}", f"m{i}", "D", 950, 48 + i))
     got = hits(workspace, "scatter_gather", {"transactions": rows})
-    assert [r["entity_id"] for r in got] == ["S"]
-    assert len(got[0]["evidence_txn_ids"].split(";")) == 6
+    # one hit on the scattering source and one on the gathering sink, with the same evidence
+    assert sorted(r["entity_id"] for r in got) == ["D", "S"]
+    assert [len(r["evidence_txn_ids"].split(";")) for r in got] == [6, 6]
     # near miss: the mules forward after the window
     late = [r if r["txn_id"].startswith("a") else {**r, "ts": r["ts"].replace(year=2021)} for r in rows]
     assert hits(workspace, "scatter_gather", {"transactions": late}) == []

@@ -141,13 +141,41 @@ def test_luxury_vehicle_paid_by_draft_names_the_payment(workspace):
 
 
 def test_rapid_resale(workspace):
+    empty = {"transactions": [], "accounts": []}
     rows = [
         transfer("a", price=1_000_000.0),
         transfer("b", price=1_400_000.0, ts=T0 + dt.timedelta(days=100)),
     ]
-    assert [r["entity_id"] for r in hits(workspace, "rapid_resale", {"property_transfers": rows})] == ["h1"]
+    got = hits(workspace, "rapid_resale", {"property_transfers": rows, **empty})
+    assert [r["entity_id"] for r in got] == ["h1"]
     slow = [rows[0], transfer("b", price=1_400_000.0, ts=T0 + dt.timedelta(days=900))]
-    assert hits(workspace, "rapid_resale", {"property_transfers": slow}) == []
+    assert hits(workspace, "rapid_resale", {"property_transfers": slow, **empty}) == []
+
+
+def test_property_hits_list_the_payments_through_the_trust_account(workspace):
+    """Land-title and bank records name the buyer differently: the purchase money is found in and
+    out of a lawyer's trust account by the price and the date; other payments are not evidence."""
+    resale = T0 + dt.timedelta(days=100)
+    hours = 100 * 24
+    rows = [transfer("a", price=1_000_000.0), transfer("b", price=1_400_000.0, ts=resale)]
+    tables = {
+        "property_transfers": rows,
+        "accounts": [
+            account("buyer"),
+            account("trust", kind="lawyer_trust"),
+            account("seller"),
+            account("x"),
+        ],
+        "transactions": [
+            txn("in", "buyer", "trust", 1_400_000.0, hours - 24, channel="wire"),
+            txn("out", "trust", "seller", 1_400_000.0, hours, channel="wire"),
+            txn("same_amount_no_trust", "buyer", "x", 1_400_000.0, hours - 2, channel="wire"),
+            txn("trust_other_amount", "buyer", "trust", 1_399_000.0, hours - 2, channel="wire"),
+            txn("trust_too_early", "buyer", "trust", 1_400_000.0, hours - 24 * 10, channel="wire"),
+        ],
+    }
+    got = hits(workspace, "rapid_resale", tables)
+    assert [r["evidence_txn_ids"] for r in got] == ["in;out"]
 
 
 def test_low_income_owner(workspace):
@@ -178,3 +206,84 @@ def test_shared_identifiers(workspace):
     assert sorted(r["entity_id"] for r in got) == ["p0", "p1", "p2"]
     family = [party(f"p{i}", name="Ann Li", phone="604-555-0199") for i in range(3)]
     assert hits(workspace, "shared_identifiers", {"parties": family}) == []
+
+
+def test_msb_hopping_lists_each_burst_with_the_businesses_onward_transfers(workspace):
+    """Payments to three businesses within hours, each business wiring the same amount on in yuan:
+    the wires are evidence; a burst a month later is a hit of its own; a different amount is not."""
+    accts = [account("mule", holder="m", institution="Bank")]
+    accts += [account(f"msb{i}", holder=f"b{i}", kind="msb", institution=f"MSB {i}") for i in range(3)]
+    accts.append(account("cn", holder="boss", institution="Bank of China"))
+    rows = []
+    for burst, start in enumerate((0, 24 * 30)):
+        for i in range(3):
+            rows.append(txn(f"p{burst}{i}", "mule", f"msb{i}", 900.0, start + i, channel="etransfer"))
+            rows.append(txn(f"w{burst}{i}", f"msb{i}", "cn", 900.4, start + 20 + i, channel="wire"))
+    rows.append(txn("other", "msb0", "cn", 5000.0, 21, channel="wire"))
+    got = hits(workspace, "msb_hopping", {"transactions": rows, "accounts": accts})
+    assert [r["entity_id"] for r in got] == ["m", "m"]
+    assert sorted(r["evidence_txn_ids"] for r in got) == [
+        "p00;p01;p02;w00;w01;w02",
+        "p10;p11;p12;w10;w11;w12",
+    ]
+
+
+def test_chemical_counterparty_follows_money_routed_through_hong_kong(workspace):
+    """Canada to Hong Kong and on to China for the same amount within hours is one routed hit with
+    both legs; a chemical vendor is a hit as a party; an onward payment of another amount is not."""
+    tables = {
+        "parties": [party("shell", kind="company", name="Maple Import"), party("front", kind="company", name="HK Trade"),
+                    party("chem", kind="company", name="Hubei Sunrise Chemical Co"), party("cn", name="Li Wei")],
+        "accounts": [account("a_shell", holder="shell", country="CA"), account("a_hk", holder="front", country="HK"),
+                     account("a_chem", holder="chem", country="CN"), account("a_cn", holder="cn", country="CN")],
+        "transactions": [
+            txn("leg1", "a_shell", "a_hk", 20000.0, 0, channel="wire"),
+            txn("leg2", "a_hk", "a_cn", 20100.0, 10, channel="wire"),
+            txn("leg3", "a_hk", "a_chem", 3000.0, 12, channel="wire"),
+        ],
+    }  # fmt: skip
+    got = {
+        (r["entity_kind"], r["entity_id"]): r["evidence_txn_ids"]
+        for r in hits(workspace, "chemical_counterparty", tables)
+    }
+    assert got == {
+        ("transaction", "leg1"): "leg1;leg2",
+        ("transaction", "leg3"): "leg3",
+        ("party", "chem"): "leg3",
+    }
+
+
+def test_card_paydown_counts_purchases_after_each_deposit(workspace):
+    """Each cash deposit followed within the window by phone purchases of at least half of it
+    counts; the account's unrelated cash (not followed by purchases) does not dilute it."""
+    rows = [txn("big_cash", "payer", "m", 50000.0, 0, channel="cash", memo="deposit")]
+    for k in range(4):
+        rows.append(txn(f"c{k}", "stash", "m", 3000.0, 24 * 40 * (k + 1), channel="cash", memo="deposit"))
+        rows.append(txn(f"b{k}", "m", "shop", 2900.0, 24 * 40 * (k + 1) + 5, memo="phones bulk purchase"))
+    got = hits(workspace, "card_paydown_bulk_purchase", {"transactions": rows})
+    assert [r["entity_id"] for r in got] == ["m"]
+    assert got[0]["evidence_txn_ids"] == "b0;b1;b2;b3;c0;c1;c2;c3"
+    fewer = [r for r in rows if r["txn_id"] not in ("c3", "b3", "c2", "b2")]
+    assert hits(workspace, "card_paydown_bulk_purchase", {"transactions": fewer}) == []
+
+
+def test_foreign_vip_cash_adds_the_repayment_abroad_of_the_same_person(workspace):
+    """The casino's patron record and the bank's customer are one person only through entity
+    resolution: with it, the player's yuan transfers after the session are evidence; without it
+    (or too late) they are not."""
+    tables = {
+        "casino_sessions": [session("s1", party_id="vip_casino", buy_in_cad=200000.0, buy_in_form="cash")],
+        "parties": [party("vip_casino", country="CN"), party("vip_bank", country="CN")],
+        "accounts": [account("vip_cny", holder="vip_bank", country="CN"), account("payout", country="CN")],
+        "transactions": [
+            txn("repay1", "vip_cny", "payout", 120000.0, 30, channel="wire"),
+            txn("repay2", "vip_cny", "payout", 80000.0, 31, channel="wire"),
+            txn("late", "vip_cny", "payout", 5000.0, 24 * 30, channel="wire"),
+        ],
+    }
+    assert [r["evidence_txn_ids"] for r in hits(workspace, "casino_foreign_vip_cash", tables)] == [None]
+    tables["resolved_entities"] = [
+        {"party_id": p, "entity_id": "vip_bank", "entity_size": 2} for p in ("vip_casino", "vip_bank")
+    ]
+    got = hits(workspace, "casino_foreign_vip_cash", tables)
+    assert [r["evidence_txn_ids"] for r in got] == ["repay1;repay2"]

@@ -16,13 +16,14 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from moneytrail.detect.catalog import Detector, load_catalog, select
-from moneytrail.detect.sql import hit_sql
+from moneytrail.detect.sql import RESOLVED_PARTIES, hit_sql
 from moneytrail.engine.base import Engine
 from moneytrail.schema import table
 
 HITS_TABLE = "detector_hits"
 SCREENING_TABLE = "screening_hits"
 _STAGED = "_detector_hits_staged"
+RESOLVED = "resolved_entities"
 ORDER_KEY = "detector_id, entity_kind, entity_id, window_start NULLS FIRST, hit_id"
 
 
@@ -65,6 +66,16 @@ def _conform(data: pa.Table, schema: pa.Schema) -> pa.Table:
     return pa.Table.from_arrays(cols, schema=schema)
 
 
+def register_resolved_parties(engine: Engine) -> None:
+    """Register ``RESOLVED_PARTIES`` (``party_id, entity_id``) from ``resolved_entities``, or empty
+    when the workspace has not been resolved (detectors then fall back to party ids)."""
+    if engine.has_table(RESOLVED):
+        data = engine.query(f"SELECT party_id, entity_id FROM {RESOLVED}", label=RESOLVED)
+    else:
+        data = pa.table({"party_id": pa.array([], pa.string()), "entity_id": pa.array([], pa.string())})
+    engine.register_arrow(RESOLVED_PARTIES, data)
+
+
 def run_detectors(
     engine: Engine,
     *,
@@ -92,6 +103,7 @@ def run_detectors(
         console=console or Console(stderr=True),
         transient=True,
     )
+    register_resolved_parties(engine)
     with progress:
         task = progress.add_task("detect", total=len(chosen), current="")
         for det in chosen:

@@ -14,6 +14,8 @@ from __future__ import annotations
 EVIDENCE_CAP = 50
 # Channels that move physical cash; casino buy-ins are cash unless their form says otherwise.
 CASH_CHANNELS = ("cash", "casino_buy_in")
+# ``party_id, entity_id`` from entity resolution, registered by the runner (empty when unresolved).
+RESOLVED_PARTIES = "_resolved_parties"
 LOW_INCOME_OCCUPATIONS = ("student", "homemaker", "unemployed", "housewife", "retired")
 
 
@@ -90,6 +92,16 @@ def account_holders_sql() -> str:
                p.kind AS party_kind, LOWER(COALESCE(p.occupation, '')) AS occupation,
                p.declared_income, p.country AS party_country, p.nationality
         FROM accounts a LEFT JOIN parties p ON p.party_id = a.holder_party_id"""
+
+
+def same_person_sql() -> str:
+    """``(party_id, other_id)``: every party with itself and with each party record resolved to the
+    same entity (the same person across casino, bank and land-title records)."""
+    return f"""
+        SELECT party_id, party_id AS other_id FROM parties
+        UNION
+        SELECT r1.party_id, r2.party_id FROM {RESOLVED_PARTIES} r1
+        JOIN {RESOLVED_PARTIES} r2 ON r2.entity_id = r1.entity_id AND r2.party_id <> r1.party_id"""
 
 
 def hit_sql(detector_id: str, indicator_ids: str, severity: float, core_sql: str) -> str:

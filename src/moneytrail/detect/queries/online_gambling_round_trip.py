@@ -6,7 +6,10 @@ from moneytrail.detect.sql import clamp01, edges_sql, evidence_sql, metrics_sql
 
 
 def online_gambling_round_trip_sql(p: dict) -> str:
-    """Accounts sending e-transfers to gambling accounts and receiving payouts back from gambling accounts within ``window_days``, with payouts at least ``min_return_share`` of the stakes."""
+    """Accounts sending e-transfers to gambling accounts and receiving payouts back from gambling
+    accounts or their payment processors (accounts abroad paying at least ``min_processor_payees``
+    distinct accounts that stake at gambling sites) within ``window_days`` after a stake, with payouts at least
+    ``min_return_share`` of the stakes."""
     w = int(p["window_days"]) * 86400
     return f"""
     -- gambling sites: casino accounts, or offshore accounts paid for (or paying out) online gaming
@@ -20,8 +23,18 @@ def online_gambling_round_trip_sql(p: dict) -> str:
         WHERE regexp_matches(LOWER(COALESCE(memo, '')), 'gaming|gambl|casino|poker|betting')
     ),
     e AS ({edges_sql("channel IN ('etransfer', 'eft', 'wire', 'crypto')")}),
+    stakers AS (SELECT DISTINCT e.src AS account_id FROM e JOIN g ON g.account_id = e.dst),
+    -- payment processors: accounts abroad paying out to several accounts that stake at gambling sites
+    processors AS (
+        SELECT e.src AS account_id FROM e
+        JOIN stakers s ON s.account_id = e.dst
+        JOIN accounts a ON a.account_id = e.src AND COALESCE(a.country, 'CA') <> 'CA'
+        WHERE e.src NOT IN (SELECT account_id FROM g)
+        GROUP BY e.src HAVING COUNT(DISTINCT e.dst) >= {int(p["min_processor_payees"])}
+    ),
+    payers AS (SELECT account_id FROM g UNION SELECT account_id FROM processors),
     stake AS (SELECT e.src AS acct, e.txn_id, e.t, e.ts, e.amt FROM e JOIN g ON g.account_id = e.dst),
-    payout AS (SELECT e.dst AS acct, e.txn_id, e.t, e.ts, e.amt FROM e JOIN g ON g.account_id = e.src),
+    payout AS (SELECT e.dst AS acct, e.txn_id, e.t, e.ts, e.amt FROM e JOIN payers g ON g.account_id = e.src),
     trips AS (
         SELECT s.acct, s.txn_id AS stake_id, o.txn_id AS payout_id, s.amt AS staked, o.amt AS paid, s.ts AS s_ts, o.ts AS o_ts
         FROM stake s JOIN payout o ON o.acct = s.acct AND o.t BETWEEN s.t AND s.t + {w}

@@ -6,7 +6,8 @@ from moneytrail.detect.sql import clamp01, edges_sql, evidence_sql, metrics_sql,
 
 
 def scatter_gather_sql(params: dict) -> str:
-    """Source accounts whose one-off payees forward to one common sink within ``window_days``.
+    """Source accounts whose one-off payees forward to one common sink within ``window_days``;
+    one hit on the source and one on the sink of each such pair.
 
     Only sources with at least ``min_intermediaries`` one-off payees and sinks with as many one-off
     payers are joined, which keeps the two-hop join small on large worlds.
@@ -50,5 +51,11 @@ def scatter_gather_sql(params: dict) -> str:
            {metrics_sql({"intermediaries": "g.k", "scattered_cad": "a.scattered", "gathered_cad": "a.gathered"})}
                AS metrics,
            ev.evidence_txn_ids, {clamp01(f"g.k / (2.0 * {k})")} AS strength
+    FROM agg a JOIN grp g ON g.s = a.s AND g.d = a.d JOIN ev ON ev.s = a.s AND ev.d = a.d
+    UNION ALL
+    -- the gathering sink is a hit of its own: it is where the scattered money comes back together
+    SELECT 'account', a.d, a.window_start, a.window_end,
+           {metrics_sql({"intermediaries": "g.k", "scattered_cad": "a.scattered", "gathered_cad": "a.gathered"})},
+           ev.evidence_txn_ids, {clamp01(f"g.k / (2.0 * {k})")}
     FROM agg a JOIN grp g ON g.s = a.s AND g.d = a.d JOIN ev ON ev.s = a.s AND ev.d = a.d
     """
