@@ -307,3 +307,38 @@ def test_relay_features_tell_the_relay_from_the_ends_of_a_hop():
     con.close()
     assert acc.loc["B", ["relay_n", "relay_share", "fed_share"]].tolist() == [1, 1.0, 1.0]
     assert acc.loc["A", "relay_n"] == 0 and acc.loc["C", "relay_n"] == 0
+
+
+@needs_benchmarks()
+def test_training_validates_on_every_transaction_and_reports_the_floor(scored):
+    report = scored["report"]
+    # Validation scores every transaction of the held-out groups, not the training sample.
+    assert report["transactions"] == scored["aml"].row_count("transactions")
+    assert 0 < report["cv_transaction_average_precision"] <= 1
+    assert 0 < report["cv_floor_account_average_precision"] <= 1
+    assert 0 < report["cv_account_model_average_precision"] <= 1
+
+
+def test_roll_up_takes_the_riskiest_payment_and_breaks_ties_with_the_account_model():
+    from moneytrail.score.model import roll_up
+
+    accounts = pd.Series(["a", "b", "c", "d"])
+    src, dst = pd.Series(["a", "b"]), pd.Series(["b", "c"])
+    s = roll_up(accounts, src, dst, np.array([0.9, 0.2]), np.array([0.0, 0.0, 0.5, 1.0]))
+    assert s[0] == pytest.approx(s[1])  # both ends of the 0.9 payment
+    assert s[0] > s[2] > s[3] > 0  # c's best payment is 0.2; d has none, only its own score
+    assert roll_up(accounts, src, dst, np.array([0.9, 0.2]), np.array([0.0, 1.0, 0.0, 0.0]))[1] > s[1]
+
+
+def test_sampled_oof_predicts_every_row_from_a_model_that_never_saw_its_group(monkeypatch):
+    from moneytrail.score import train
+
+    monkeypatch.setattr(train, "MAX_TXN_NEGATIVES", 50)
+    rng = np.random.default_rng(0)
+    n = 600
+    X = pd.DataFrame({"x": rng.normal(size=n), "noise": rng.normal(size=n)})
+    y = (X["x"] > 1.2).to_numpy().astype(int)
+    groups = np.arange(n) % 6
+    oof = train.sampled_group_oof(RiskModel(n_estimators=30, min_child_samples=5), X, y, groups, 3, 0)
+    assert (oof > 0).all()  # every row got an out-of-fold prediction, not only the sampled ones
+    assert oof[y == 1].mean() > oof[y == 0].mean() + 0.3

@@ -46,10 +46,15 @@ inside AS (
   JOIN {members} s ON s.account_id = t.src_account_id
   JOIN {members} d ON d.account_id = t.dst_account_id AND d.lead_id = s.lead_id
 ),
+lone_members AS (  -- two equi-joins below, not one OR join (a nested loop on most engines)
+  SELECT m.lead_id, m.account_id FROM {members} m JOIN size ON size.lead_id = m.lead_id AND size.k = 1
+),
 lone AS (
   SELECT m.lead_id, t.txn_id, {amt} AS amt, t.ts FROM {transactions} t
-  JOIN {members} m ON m.account_id = t.src_account_id OR m.account_id = t.dst_account_id
-  JOIN size ON size.lead_id = m.lead_id AND size.k = 1
+  JOIN lone_members m ON m.account_id = t.src_account_id
+  UNION ALL
+  SELECT m.lead_id, t.txn_id, {amt} AS amt, t.ts FROM {transactions} t
+  JOIN lone_members m ON m.account_id = t.dst_account_id AND t.src_account_id <> t.dst_account_id
 )
 SELECT lead_id, SUM(amt) AS total_value, COUNT(*) AS n_txns, MIN(ts) AS first_ts, MAX(ts) AS last_ts
 FROM (SELECT * FROM inside UNION ALL SELECT * FROM lone) AS e

@@ -36,7 +36,7 @@ class RiskModel(ClassifierMixin, BaseEstimator):
         colsample_bytree: float = 0.7,
         reg_lambda: float = 1.0,
         random_state: int = 0,
-        n_jobs: int = 2,
+        n_jobs: int = 1,
     ):
         self.n_estimators = n_estimators
         self.learning_rate = learning_rate
@@ -155,3 +155,32 @@ def load_models(path: str | Path) -> tuple[dict[str, RiskModel], dict]:
             f"The model file {path} is not a moneytrail model (expected format {MODEL_FORMAT})."
         )
     return {k: RiskModel.from_dict(v) for k, v in doc["models"].items()}, doc.get("metadata", {})
+
+
+# How much the account model's own probability adds to the rolled-up transaction score: enough to
+# order accounts whose best payments score alike, and to rank accounts without payments.
+ACCOUNT_MODEL_WEIGHT = 0.01
+
+
+def roll_up(
+    account_ids: pd.Series,
+    src_ids: pd.Series,
+    dst_ids: pd.Series,
+    txn_scores: np.ndarray,
+    account_scores: np.ndarray,
+) -> np.ndarray:
+    """An account's score from its riskiest transaction (sent or received), plus a little of its own.
+
+    A laundering account is one that sent or received a laundering payment, so the best single
+    payment is the sharpest evidence; the account model's score breaks ties.
+    """
+    ends = pd.DataFrame(
+        {
+            "account_id": np.concatenate([src_ids.to_numpy(), dst_ids.to_numpy()]),
+            "s": np.concatenate([txn_scores, txn_scores]),
+        }
+    )
+    best = ends.groupby("account_id", sort=False)["s"].max()
+    top = account_ids.map(best).fillna(0.0).to_numpy(float)
+    own = np.asarray(account_scores, dtype=float)
+    return (top + ACCOUNT_MODEL_WEIGHT * own) / (1.0 + ACCOUNT_MODEL_WEIGHT)

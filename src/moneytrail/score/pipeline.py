@@ -20,7 +20,7 @@ from moneytrail.score.features import edges_sql
 from moneytrail.score.featurize import FEATURES, compute_account_features, hits_relation_sql
 from moneytrail.score.hits import account_typologies_sql
 from moneytrail.score.leads import LEAD_RATE, build_leads
-from moneytrail.score.model import load_models
+from moneytrail.score.model import load_models, roll_up
 from moneytrail.score.txn_features import ENDPOINT_FEATURES, TXN_FEATURES, txn_features_sql
 from moneytrail.score.unsupervised import UnsupervisedScorer, alert_mask
 from moneytrail.workspace import RunManifest, Workspace
@@ -105,7 +105,7 @@ def score_workspace(
     )
     durations: dict[str, float] = {}
     with _progress(progress) as bar:
-        task = bar.add_task("features", total=5)
+        task = bar.add_task("features", total=6)
         t0 = time.perf_counter()
         features = compute_account_features(engine, seed=seed)
         durations["features"] = time.perf_counter() - t0
@@ -114,6 +114,39 @@ def score_workspace(
         t0 = time.perf_counter()
         scores, contrib, info = account_scores_frame(features, model_path)
         models = info.pop("models", None)
+        durations["account_model"] = time.perf_counter() - t0
+
+        bar.update(task, advance=1, description="transaction scores")
+        t0 = time.perf_counter()
+        tf = engine.query(txn_features_sql(), label="transaction features").to_pandas()
+        score_of = dict(zip(features["account_id"], scores, strict=True))
+        src_dst = engine.query(
+            "SELECT txn_id, src_account_id, dst_account_id FROM transactions ORDER BY txn_id",
+            label="txn ends",
+        ).to_pandas()
+        tf = tf.merge(src_dst, on="txn_id", how="left")
+        tf["src_account_score"] = tf["src_account_id"].map(score_of).fillna(0.0)
+        tf["dst_account_score"] = tf["dst_account_id"].map(score_of).fillna(0.0)
+        tscore = transaction_score_frame(tf, models)
+        talert = alert_mask(tscore, tf["txn_id"].to_numpy(), alert_rate)
+        if models and "transaction" in models:
+            # A trained transaction model: the account's riskiest payment carries its score.
+            scores = roll_up(
+                features["account_id"], tf["src_account_id"], tf["dst_account_id"], tscore, scores
+            )
+        # Evidence for each account: its hits' transactions, else its highest-scoring transactions.
+        tx_rank = pd.DataFrame({"txn_id": tf["txn_id"], "score": tscore})
+        ends = pd.concat(
+            [
+                tx_rank.assign(account_id=tf["src_account_id"].to_numpy()),
+                tx_rank.assign(account_id=tf["dst_account_id"].to_numpy()),
+            ]
+        ).sort_values(["account_id", "score", "txn_id"], ascending=[True, False, True])
+        ends = ends[ends.groupby("account_id", sort=False).cumcount() < 3]
+        best_txns = ends.groupby("account_id", sort=False)["txn_id"].agg(";".join)
+        durations["transaction_scores"] = time.perf_counter() - t0
+
+        t0 = time.perf_counter()
         acc = engine.query(
             "SELECT account_id, holder_party_id FROM accounts ORDER BY account_id", label="accounts"
         ).to_pandas()
@@ -133,31 +166,6 @@ def score_workspace(
         edges = engine.query(edges_sql(), label="lead edges").to_pandas()
         leads, lead_of = build_leads(engine, df, edges, top, lead_rate=lead_rate)
         durations["leads"] = time.perf_counter() - t0
-
-        bar.update(task, advance=1, description="transaction scores")
-        t0 = time.perf_counter()
-        tf = engine.query(txn_features_sql(), label="transaction features").to_pandas()
-        score_of = dict(zip(df["account_id"], df["score"], strict=True))
-        src_dst = engine.query(
-            "SELECT txn_id, src_account_id, dst_account_id FROM transactions ORDER BY txn_id",
-            label="txn ends",
-        ).to_pandas()
-        tf = tf.merge(src_dst, on="txn_id", how="left")
-        tf["src_account_score"] = tf["src_account_id"].map(score_of).fillna(0.0)
-        tf["dst_account_score"] = tf["dst_account_id"].map(score_of).fillna(0.0)
-        tscore = transaction_score_frame(tf, models)
-        talert = alert_mask(tscore, tf["txn_id"].to_numpy(), alert_rate)
-        # Evidence for each account: its hits' transactions, else its highest-scoring transactions.
-        tx_rank = pd.DataFrame({"txn_id": tf["txn_id"], "score": tscore})
-        ends = pd.concat(
-            [
-                tx_rank.assign(account_id=tf["src_account_id"].to_numpy()),
-                tx_rank.assign(account_id=tf["dst_account_id"].to_numpy()),
-            ]
-        ).sort_values(["account_id", "score", "txn_id"], ascending=[True, False, True])
-        ends = ends[ends.groupby("account_id", sort=False).cumcount() < 3]
-        best_txns = ends.groupby("account_id", sort=False)["txn_id"].agg(";".join)
-        durations["transaction_scores"] = time.perf_counter() - t0
 
         bar.update(task, advance=1, description="writing")
         t0 = time.perf_counter()

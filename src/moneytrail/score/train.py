@@ -7,7 +7,9 @@ disposition in confirmed | dismissed), confirmed accounts become positive and di
 negative (the hook is :func:`account_labels`). Features never use labels.
 
 Validation splits by group (the account's community in the money graph), never by random
-transaction, so a scheme is never half in training and half in validation.
+transaction, so a scheme is never half in training and half in validation. With a transaction
+model, the account score is rolled up from the account's riskiest transaction
+(:func:`moneytrail.score.model.roll_up`), and that is the account figure reported.
 """
 
 from __future__ import annotations
@@ -23,8 +25,9 @@ from sklearn.model_selection import GroupKFold
 from moneytrail.engine import Engine, make_engine
 from moneytrail.errors import WorkspaceError
 from moneytrail.score.evaluate import positive_accounts_sql
+from moneytrail.score.features import FLOW_FEATURES
 from moneytrail.score.featurize import FEATURES, compute_account_features
-from moneytrail.score.model import RiskModel, save_models
+from moneytrail.score.model import RiskModel, roll_up, save_models
 from moneytrail.score.txn_features import ENDPOINT_FEATURES, TXN_FEATURES, txn_features_sql
 from moneytrail.workspace import RunManifest, Workspace
 
@@ -69,8 +72,39 @@ def group_oof(
 
 
 # Legitimate transactions kept for training the transaction model (a seeded sample): enough to
-# learn what is ordinary, while training time stays bounded on large worlds.
+# learn what is ordinary, while training time stays bounded on large worlds. Validation always
+# scores every transaction of the held-out groups, so the figures are not flattered by the sample.
 MAX_TXN_NEGATIVES = 50_000
+
+
+def _sample(y: np.ndarray, rows: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """``rows`` with every positive and at most :data:`MAX_TXN_NEGATIVES` negatives (sorted)."""
+    neg = rows[y[rows] == 0]
+    if len(neg) > MAX_TXN_NEGATIVES:
+        neg = rng.choice(neg, MAX_TXN_NEGATIVES, replace=False)
+    return np.sort(np.concatenate([rows[y[rows] == 1], neg]))
+
+
+def sampled_group_oof(
+    model: RiskModel, X: pd.DataFrame, y: np.ndarray, groups: np.ndarray, folds: int, seed: int
+) -> np.ndarray:
+    """Out-of-fold probabilities for every row; each fold trains on a sample of its negatives."""
+    oof = np.zeros(len(y))
+    k = min(folds, len(np.unique(groups)))
+    if k < 2:
+        return oof
+    rng = np.random.default_rng(seed)
+    for tr, te in GroupKFold(n_splits=k).split(X, y, groups):
+        if len(np.unique(y[tr])) < 2:
+            continue
+        idx = _sample(y, tr, rng)
+        m = RiskModel(**model.get_params()).fit(X.iloc[idx], y[idx])
+        oof[te] = m.predict_proba(X.iloc[te])[:, 1]
+    return oof
+
+
+def _ap(y: np.ndarray, score: np.ndarray) -> float | None:
+    return float(average_precision_score(y, score)) if 0 < y.sum() < len(y) else None
 
 
 def train_models(
@@ -81,7 +115,13 @@ def train_models(
     transactions: bool = True,
     n_estimators: int = 400,
 ) -> dict:
-    """Fit the models on ``workspace``'s truth, save them to ``out``, and return the CV figures."""
+    """Fit the models on ``workspace``'s truth, save them to ``out``, and return the CV figures.
+
+    The report has the cross-validated account AP of the score the pipeline writes (the account
+    model alone, or rolled up from the transaction model when one is trained), the account model's
+    own figure, the transaction AP over every transaction, and the floor (LightGBM on the 13 flow
+    features), all split by community.
+    """
     manifest = RunManifest(stage="train", options={"out": str(out), "folds": folds, "seed": seed})
     with make_engine("duckdb", workspace, include_truth=True) as eng:
         feats = compute_account_features(eng, seed=seed, write=False)
@@ -90,12 +130,13 @@ def train_models(
         groups = feats["community_id"].to_numpy()
         base = RiskModel(n_estimators=n_estimators, random_state=seed)
         oof = group_oof(base, X, y, groups, folds)
+        floor = group_oof(base, feats[FLOW_FEATURES], y, groups, folds)
         report: dict = {
             "accounts": int(len(y)),
             "positives": int(y.sum()),
-            "cv_account_average_precision": float(average_precision_score(y, oof))
-            if 0 < y.sum() < len(y)
-            else None,
+            "cv_account_average_precision": _ap(y, oof),
+            "cv_account_model_average_precision": _ap(y, oof),
+            "cv_floor_account_average_precision": _ap(y, floor),
         }
         account_model = RiskModel(n_estimators=n_estimators, random_state=seed).fit(X, y)
         models = {"account": account_model}
@@ -113,23 +154,22 @@ def train_models(
             oof_of = dict(zip(feats["account_id"], oof, strict=True))
             tf["src_account_score"] = tf["src_account_id"].map(oof_of).fillna(0.0)
             tf["dst_account_score"] = tf["dst_account_id"].map(oof_of).fillna(0.0)
-            rng = np.random.default_rng(seed)
-            neg = np.flatnonzero(~tf["y"].to_numpy(bool))
-            if len(neg) > MAX_TXN_NEGATIVES:
-                drop = np.setdiff1d(neg, rng.choice(neg, MAX_TXN_NEGATIVES, replace=False))
-                tf = tf.drop(index=tf.index[drop]).reset_index(drop=True)
             yt = tf["y"].astype(int).to_numpy()
             comm = dict(zip(feats["account_id"], feats["community_id"], strict=True))
             tgroups = tf["src_account_id"].map(comm).fillna(-1).to_numpy()
             Xt = tf[TXN_FEATURES + ENDPOINT_FEATURES]
             if 0 < yt.sum() < len(yt):
-                toof = group_oof(
-                    RiskModel(n_estimators=n_estimators, random_state=seed), Xt, yt, tgroups, folds
-                )
+                tbase = RiskModel(n_estimators=n_estimators, random_state=seed)
+                toof = sampled_group_oof(tbase, Xt, yt, tgroups, folds, seed)
+                rolled = roll_up(feats["account_id"], tf["src_account_id"], tf["dst_account_id"], toof, oof)
+                report["cv_account_average_precision"] = _ap(y, rolled)
                 report["transactions"] = int(len(yt))
                 report["transaction_positives"] = int(yt.sum())
-                report["cv_transaction_average_precision"] = float(average_precision_score(yt, toof))
-                models["transaction"] = RiskModel(n_estimators=n_estimators, random_state=seed).fit(Xt, yt)
+                report["cv_transaction_average_precision"] = _ap(yt, toof)
+                idx = _sample(yt, np.arange(len(yt)), np.random.default_rng(seed))
+                models["transaction"] = RiskModel(n_estimators=n_estimators, random_state=seed).fit(
+                    Xt.iloc[idx], yt[idx]
+                )
     meta = {"trained_on": str(workspace.root.name), "cv": report, "features": FEATURES}
     save_models(out, models, metadata=meta)
     manifest.outputs = {"model": 1}
