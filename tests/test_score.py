@@ -320,14 +320,36 @@ def test_training_validates_on_every_transaction_and_reports_the_floor(scored):
 
 
 def test_roll_up_takes_the_riskiest_payment_and_breaks_ties_with_the_account_model():
-    from moneytrail.score.model import roll_up
+    from moneytrail.score.model import riskiest_transaction, roll_up
 
     accounts = pd.Series(["a", "b", "c", "d"])
     src, dst = pd.Series(["a", "b"]), pd.Series(["b", "c"])
-    s = roll_up(accounts, src, dst, np.array([0.9, 0.2]), np.array([0.0, 0.0, 0.5, 1.0]))
+    txn = np.array([0.9, 0.2])
+    best = riskiest_transaction(accounts, src, dst, txn)
+    assert best.tolist() == [0, 0, 1, -1]
+    s = roll_up(txn, best, np.array([0.0, 0.0, 0.5, 1.0]))
     assert s[0] == pytest.approx(s[1])  # both ends of the 0.9 payment
     assert s[0] > s[2] > s[3] > 0  # c's best payment is 0.2; d has none, only its own score
-    assert roll_up(accounts, src, dst, np.array([0.9, 0.2]), np.array([0.0, 1.0, 0.0, 0.0]))[1] > s[1]
+    assert roll_up(txn, best, np.array([0.0, 1.0, 0.0, 0.0]))[1] > s[1]
+
+
+def test_rolled_up_scores_are_explained_by_the_riskiest_payment():
+    from moneytrail.score.explain import account_reason, rolled_contributions, top_contributions
+
+    rng = np.random.default_rng(3)
+    X = pd.DataFrame({"amount_ratio": rng.normal(size=400), "noise": rng.normal(size=400)})
+    y = (X["amount_ratio"] > 1.0).to_numpy().astype(int)
+    txn_model = RiskModel(n_estimators=30, min_child_samples=5).fit(X, y)
+    account_contrib = pd.DataFrame({"n_in": [0.5, 0.7], "bias": [-1.0, -1.0]}, index=[10, 11])
+    risky = int(np.argmax(X["amount_ratio"]))
+    out = rolled_contributions(account_contrib, txn_model, X, np.array([risky, -1]))
+    top = top_contributions(out)
+    # the first account is explained by its payment's features, the second keeps its own
+    assert top[0][0][0] == "payment:amount_ratio" and top[1] == [("n_in", 0.7)]
+    assert out.loc[0, "payment:amount_ratio"] == pytest.approx(
+        txn_model.contributions(X.iloc[[risky]])["amount_ratio"].iloc[0]
+    )
+    assert "riskiest payment: amount ratio" in account_reason(0.9, top[0], None, None)
 
 
 def test_sampled_oof_predicts_every_row_from_a_model_that_never_saw_its_group(monkeypatch):

@@ -100,8 +100,38 @@ def top_contributions(contrib: pd.DataFrame, k: int = 5) -> list[list[tuple[str,
     return out
 
 
+# Contributions of an account's riskiest payment are named with this prefix, so an explanation says
+# that the features belong to the payment and not to the account.
+PAYMENT_PREFIX = "payment:"
+
+
+def rolled_contributions(
+    account_contrib: pd.DataFrame, txn_model, txn_frame: pd.DataFrame, best: np.ndarray
+) -> pd.DataFrame:
+    """The contributions that explain rolled-up account scores.
+
+    Where an account's score came from its riskiest payment (``best`` >= 0, positions in
+    ``txn_frame``), the payment's own SHAP values explain it, named ``payment:<feature>``; the other
+    accounts keep the account model's contributions. Columns are the union, missing ones zero.
+    """
+    has = np.asarray(best) >= 0
+    base = account_contrib.reset_index(drop=True)
+    if not has.any():
+        return base
+    tc = txn_model.contributions(txn_frame.iloc[np.asarray(best)[has]])
+    tc.columns = [c if c == "bias" else f"{PAYMENT_PREFIX}{c}" for c in tc.columns]
+    tc.index = np.flatnonzero(has)
+    return pd.concat([base.loc[~has], tc]).sort_index().fillna(0.0)
+
+
 def contributions_json(top: list[tuple[str, float]]) -> str:
     return json.dumps({name: value for name, value in top})
+
+
+def _feature_name(name: str) -> str:
+    if name.startswith(PAYMENT_PREFIX):
+        return "riskiest payment: " + _feature_name(name[len(PAYMENT_PREFIX) :])
+    return FEATURE_NAMES.get(name, name.replace("_", " "))
 
 
 def account_reason(
@@ -112,7 +142,7 @@ def account_reason(
     if typologies:
         bits.append(f"indicators {describe_indicators(typologies)}")
     if top:
-        names = [FEATURE_NAMES.get(n, n.replace("_", " ")) for n, _ in top[:3]]
+        names = [_feature_name(n) for n, _ in top[:3]]
         bits.append("signals: " + "; ".join(names))
     if lead_id:
         bits.append(f"part of lead {lead_id}")

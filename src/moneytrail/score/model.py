@@ -162,25 +162,32 @@ def load_models(path: str | Path) -> tuple[dict[str, RiskModel], dict]:
 ACCOUNT_MODEL_WEIGHT = 0.01
 
 
-def roll_up(
-    account_ids: pd.Series,
-    src_ids: pd.Series,
-    dst_ids: pd.Series,
-    txn_scores: np.ndarray,
-    account_scores: np.ndarray,
+def riskiest_transaction(
+    account_ids: pd.Series, src_ids: pd.Series, dst_ids: pd.Series, txn_scores: np.ndarray
 ) -> np.ndarray:
-    """An account's score from its riskiest transaction (sent or received), plus a little of its own.
-
-    A laundering account is one that sent or received a laundering payment, so the best single
-    payment is the sharpest evidence; the account model's score breaks ties.
-    """
+    """Per account, the position of its highest-scoring transaction (sent or received), or -1
+    when it has none; ties go to the earlier position."""
+    n = len(txn_scores)
     ends = pd.DataFrame(
         {
             "account_id": np.concatenate([src_ids.to_numpy(), dst_ids.to_numpy()]),
             "s": np.concatenate([txn_scores, txn_scores]),
+            "pos": np.concatenate([np.arange(n), np.arange(n)]),
         }
     )
-    best = ends.groupby("account_id", sort=False)["s"].max()
-    top = account_ids.map(best).fillna(0.0).to_numpy(float)
+    ends = ends.sort_values(["s", "pos"], ascending=[False, True], kind="stable")
+    best = ends.drop_duplicates("account_id").set_index("account_id")["pos"]
+    return account_ids.map(best).fillna(-1).to_numpy(np.int64)
+
+
+def roll_up(txn_scores: np.ndarray, best: np.ndarray, account_scores: np.ndarray) -> np.ndarray:
+    """An account's score from its riskiest transaction (``best``: positions from
+    :func:`riskiest_transaction`), plus a little of its own.
+
+    A laundering account is one that sent or received a laundering payment, so the best single
+    payment is the sharpest evidence; the account model's score breaks ties.
+    """
+    best = np.asarray(best)
+    top = np.where(best >= 0, np.asarray(txn_scores, float)[np.maximum(best, 0)], 0.0)
     own = np.asarray(account_scores, dtype=float)
     return (top + ACCOUNT_MODEL_WEIGHT * own) / (1.0 + ACCOUNT_MODEL_WEIGHT)

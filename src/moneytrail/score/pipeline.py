@@ -15,12 +15,17 @@ import pyarrow as pa
 
 from moneytrail.engine import Engine
 from moneytrail.schema import table
-from moneytrail.score.explain import account_reason, contributions_json, top_contributions
+from moneytrail.score.explain import (
+    account_reason,
+    contributions_json,
+    rolled_contributions,
+    top_contributions,
+)
 from moneytrail.score.features import edges_sql
 from moneytrail.score.featurize import FEATURES, compute_account_features, hits_relation_sql
 from moneytrail.score.hits import account_typologies_sql
 from moneytrail.score.leads import LEAD_RATE, build_leads
-from moneytrail.score.model import load_models, roll_up
+from moneytrail.score.model import load_models, riskiest_transaction, roll_up
 from moneytrail.score.txn_features import ENDPOINT_FEATURES, TXN_FEATURES, txn_features_sql
 from moneytrail.score.unsupervised import UnsupervisedScorer, alert_mask
 from moneytrail.workspace import RunManifest, Workspace
@@ -131,9 +136,11 @@ def score_workspace(
         talert = alert_mask(tscore, tf["txn_id"].to_numpy(), alert_rate)
         if models and "transaction" in models:
             # A trained transaction model: the account's riskiest payment carries its score.
-            scores = roll_up(
-                features["account_id"], tf["src_account_id"], tf["dst_account_id"], tscore, scores
+            best = riskiest_transaction(
+                features["account_id"], tf["src_account_id"], tf["dst_account_id"], tscore
             )
+            scores = roll_up(tscore, best, scores)
+            contrib = rolled_contributions(contrib, models["transaction"], tf, best)
         # Evidence for each account: its hits' transactions, else its highest-scoring transactions.
         tx_rank = pd.DataFrame({"txn_id": tf["txn_id"], "score": tscore})
         ends = pd.concat(

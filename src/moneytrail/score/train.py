@@ -27,7 +27,7 @@ from moneytrail.errors import WorkspaceError
 from moneytrail.score.evaluate import positive_accounts_sql
 from moneytrail.score.features import FLOW_FEATURES
 from moneytrail.score.featurize import FEATURES, compute_account_features
-from moneytrail.score.model import RiskModel, roll_up, save_models
+from moneytrail.score.model import RiskModel, riskiest_transaction, roll_up, save_models
 from moneytrail.score.txn_features import ENDPOINT_FEATURES, TXN_FEATURES, txn_features_sql
 from moneytrail.workspace import RunManifest, Workspace
 
@@ -161,7 +161,10 @@ def train_models(
             if 0 < yt.sum() < len(yt):
                 tbase = RiskModel(n_estimators=n_estimators, random_state=seed)
                 toof = sampled_group_oof(tbase, Xt, yt, tgroups, folds, seed)
-                rolled = roll_up(feats["account_id"], tf["src_account_id"], tf["dst_account_id"], toof, oof)
+                best = riskiest_transaction(
+                    feats["account_id"], tf["src_account_id"], tf["dst_account_id"], toof
+                )
+                rolled = roll_up(toof, best, oof)
                 report["cv_account_average_precision"] = _ap(y, rolled)
                 report["transactions"] = int(len(yt))
                 report["transaction_positives"] = int(yt.sum())
