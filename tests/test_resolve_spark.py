@@ -16,7 +16,8 @@ pytestmark = [pytest.mark.spark, pytest.mark.slow, pytest.mark.xdist_group("spar
 def test_spark_gives_the_same_clusters_as_duckdb(tmp_path):
     pytest.importorskip("pyspark")
     os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
-    parties, labels = simulator_parties(40, 3)
+    # persons and firms, so the organisation branch (its term-frequency lookup) runs on Spark too
+    parties, labels = simulator_parties(40, 3, n_companies=8)
     out = {}
     for engine in ("duckdb", "spark"):
         ws = Workspace(tmp_path / engine).ensure()

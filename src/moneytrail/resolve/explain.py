@@ -24,9 +24,10 @@ FIELDS = (
     ("email", "e-mail"),
     ("address", "address"),
     ("document_number", "document number"),
+    ("org_country", "country"),
 )
 # the name features a pair may carry: scalar text, and lists of keys or parts
-NAME_TEXT = ("name_norm", "name_native", "english_name", "rom_system")
+NAME_TEXT = ("name_norm", "name_native", "english_name", "rom_system", "org_key")
 NAME_LISTS = ("name_keys", "core_keys", "name_core", "name_parts")
 
 
@@ -79,6 +80,7 @@ def _levels() -> dict[str, list[int]]:
     from moneytrail.resolve.model import name_level_labels
 
     prefixes = {
+        "organisations": "two organisations",
         "same_spelling": "same spelling",
         "same_name": "same name",
         "same_chinese": "same Chinese name",
@@ -102,7 +104,13 @@ def _relation() -> str:
     beside = f"concat('name (adopted English name ', {eng}, ' beside the same Chinese name)')"
     surname = f"concat('surname (with adopted English name ', {eng}, ')')"
     has_eng = f"({_present('english_name_l')} OR {_present('english_name_r')})"
+    from moneytrail.resolve.model import CLOSE_SPELLING_JW
+
+    # two organisations: their folded registered names (legal form and case aside)
+    organisation = f"""CASE WHEN org_key_l = org_key_r THEN 'name'
+      WHEN jaro_winkler_similarity(org_key_l, org_key_r) >= {CLOSE_SPELLING_JW} THEN 'name (close spelling)' END"""
     return f"""CASE WHEN gamma_name IS NOT NULL THEN CASE
+      WHEN gamma_name IN ({lv["organisations"]}) THEN {organisation}
       WHEN gamma_name IN ({lv["same_spelling"]}) THEN 'name'
       WHEN gamma_name IN ({lv["same_name"]}) THEN {_same_name_phrase()}
       WHEN gamma_name IN ({lv["same_chinese"]}) THEN {beside}
@@ -111,6 +119,7 @@ def _relation() -> str:
       WHEN gamma_name IN ({lv["two_parts"]}) THEN 'two parts of the name'
       WHEN gamma_name IN ({lv["one_part"]}) THEN 'part of the name'
     END ELSE CASE
+      WHEN {_present("org_key_l")} AND {_present("org_key_r")} THEN {organisation}
       WHEN {_present("name_norm_l")} AND name_norm_l = name_norm_r THEN 'name'
       WHEN NOT {_present("name_norm_l")} AND NOT {_present("name_norm_r")}
         AND {_present("name_native_l")} AND name_native_l = name_native_r THEN 'name (characters)'

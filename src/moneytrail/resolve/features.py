@@ -8,9 +8,11 @@ everything else is normalised in portable SQL by the engine.
 from __future__ import annotations
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from moneytrail.engine import Engine
 from moneytrail.resolve.names import name_features
+from moneytrail.resolve.organisations import ORG_KEY, ORG_RAREST, organisation_frequencies, organisation_key
 
 NAME_FEATURES = "resolve_name_features"
 NAME_FEATURE_SCHEMA = pa.schema(
@@ -27,6 +29,7 @@ NAME_FEATURE_SCHEMA = pa.schema(
         ("english_name", pa.string()),
         ("rom_system", pa.string()),
         ("native_pinyin", pa.string()),
+        (ORG_KEY, pa.string()),
     ]
 )
 
@@ -50,6 +53,7 @@ def name_feature_table(names: pa.Table) -> pa.Table:
         cols["native_join"].append(native)
         for k, v in f.as_dict().items():
             cols[k].append(v)
+        cols[ORG_KEY].append(organisation_key(name))
     return pa.table(cols, schema=NAME_FEATURE_SCHEMA)
 
 
@@ -72,6 +76,8 @@ SELECT
   f.core_keys,
   f.english_name,
   f.rom_system,
+  CASE WHEN p.kind = 'company' THEN f.org_key END AS org_key,
+  CASE WHEN p.kind = 'company' THEN NULLIF(upper(trim(p.country)), '') END AS org_country,
   CAST(p.birth_date AS VARCHAR) AS dob,
   substr(CAST(p.birth_date AS VARCHAR), 1, 7) AS birth_month,
   NULLIF(right(regexp_replace(coalesce(p.phone, ''), '[^0-9]', '', 'g'), 10), '') AS phone,
@@ -85,8 +91,17 @@ LEFT JOIN {names} f
 """
 
 
+def with_organisation_rarity(features: pa.Table) -> pa.Table:
+    """``features`` with ``org_rarest``: the least used word of each organisation's name."""
+    if ORG_RAREST in features.column_names:
+        features = features.drop_columns([ORG_RAREST])
+    freq = organisation_frequencies(features.column(ORG_KEY))
+    rarest = pc.index_in(features.column(ORG_KEY), value_set=freq.column(ORG_KEY))
+    return features.append_column(ORG_RAREST, freq.column(ORG_RAREST).take(rarest))
+
+
 def build_features(engine: Engine, table: str = "parties") -> pa.Table:
     """Compute the feature table of ``table`` through ``engine`` (returned as Arrow)."""
     names = engine.query(distinct_names_sql(table), label="distinct party names")
     engine.register_arrow(NAME_FEATURES, name_feature_table(names))
-    return engine.query(party_features_sql(table), label="party features")
+    return with_organisation_rarity(engine.query(party_features_sql(table), label="party features"))

@@ -16,6 +16,7 @@ from splink import Linker
 
 from moneytrail.engine import Engine
 from moneytrail.resolve import model as M
+from moneytrail.resolve.organisations import ORG_KEY, TF_ORG_KEY, organisation_frequencies
 
 # Splink reports training progress and untrained-level notices through logging; the progress
 # display is ours, so only its errors come through.
@@ -50,9 +51,36 @@ def splink_api(engine: Engine):
 def _register(api, data: pa.Table, name: str):
     data = data.select(list(M.MODEL_COLUMNS))
     if api.sql_dialect.sql_dialect_str == "spark":
-        # Spark takes pandas; list columns arrive as Python lists, which Spark reads as arrays
-        return api.register(data.to_pandas(), table_name=name)
+        from pyspark.sql.pandas.types import from_arrow_schema
+
+        # Spark takes pandas; list columns arrive as Python lists, which Spark reads as arrays.
+        # The schema comes from Arrow, so a column that is all null (org_key in a world without
+        # organisations) keeps its type instead of one Parquet cannot store
+        frame = api.spark.createDataFrame(data.to_pandas(), schema=from_arrow_schema(data.schema))
+        return api.register(frame, table_name=name)
     return api.register(data, table_name=name)
+
+
+def _linker(api, records, features: pa.Table, settings) -> Linker:
+    """A Linker over ``records`` whose organisation names carry their word-by-word frequency.
+
+    Splink would count whole names; an organisation's name is rarer than its count says (see
+    ``moneytrail.resolve.organisations``), so the term frequencies of ``org_key`` come from
+    ``features`` (every record, existing and new) and are registered as Splink's lookup.
+    """
+    linker = Linker(records, settings, log_level=None)
+    lookup = organisation_frequencies(features.column(ORG_KEY)).select([ORG_KEY, TF_ORG_KEY])
+    if not lookup.num_rows:
+        # no organisations: the level never applies; Splink's own (empty) table stands in, as
+        # Spark cannot take an empty frame
+        linker.table_management.compute_tf_table(ORG_KEY)
+        return linker
+    if api.sql_dialect.sql_dialect_str == "spark":
+        lookup = lookup.to_pandas()
+    linker.table_management.register_term_frequency_lookup(
+        api.register(lookup, table_name="resolve_tf_org_key"), ORG_KEY
+    )
+    return linker
 
 
 def _edges(df_predict) -> pa.Table:
@@ -76,7 +104,7 @@ def train_and_predict(
     """Train a new model on ``features``, save it to ``model_path``, and score every blocked pair."""
     api = splink_api(engine)
     sdf = _register(api, features, "resolve_features")
-    linker = Linker(sdf, M.settings(api.sql_dialect.sql_dialect_str), log_level=None)
+    linker = _linker(api, sdf, features, M.settings(api.sql_dialect.sql_dialect_str))
     M.train(linker, options)
     model = M.save_model(linker, model_path)
     edges = _edges(linker.inference.predict(threshold_match_probability=M.PREDICT_THRESHOLD))
@@ -87,7 +115,7 @@ def predict_with_model(engine: Engine, features: pa.Table, model_path: Path) -> 
     """Score every blocked pair of ``features`` with the saved model (no training)."""
     api = splink_api(engine)
     sdf = _register(api, features, "resolve_features")
-    linker = Linker(sdf, json.loads(model_path.read_text(encoding="utf-8")), log_level=None)
+    linker = _linker(api, sdf, features, json.loads(model_path.read_text(encoding="utf-8")))
     return _edges(linker.inference.predict(threshold_match_probability=M.PREDICT_THRESHOLD))
 
 
@@ -97,11 +125,12 @@ def predict_new(engine: Engine, existing: pa.Table, new: pa.Table, model_path: P
     Pairs among existing records are never formed, so earlier clusters are not recomputed.
     """
     api = splink_api(engine)
-    everything = _register(api, pa.concat_tables([existing, new]), "resolve_features")
+    both = pa.concat_tables([existing, new])
+    everything = _register(api, both, "resolve_features")
     left = _register(api, existing, "resolve_existing")
     right = _register(api, new, "resolve_new")
     settings = json.loads(model_path.read_text(encoding="utf-8"))
-    linker = Linker(everything, settings, log_level=None)
+    linker = _linker(api, everything, both, settings)
     # term frequencies over every record, existing and new, as a full prediction would use
     for column in ("name_norm", "name_key"):
         linker.table_management.compute_tf_table(column)

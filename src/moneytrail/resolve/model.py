@@ -44,6 +44,11 @@ def comparisons() -> list:
         comparison_description="name, aware of Chinese romanisations and order",
         comparison_levels=[
             cll.NullLevel("name_key"),
+            # two organisations: their names are compared by the organisation comparison, so
+            # this level only weighs how often two records of one firm meet, against two persons
+            cll.CustomLevel("kind_l = 'company' AND kind_r = 'company'", base_dialect_str="duckdb").configure(
+                label_for_charts="two organisations"
+            ),
             cll.ExactMatchLevel("name_norm").configure(
                 label_for_charts="same spelling", tf_adjustment_column="name_norm", tf_adjustment_weight=1.0
             ),
@@ -92,12 +97,57 @@ def comparisons() -> list:
             cll.ElseLevel(),
         ],
     )
+    organisation = cl.CustomComparison(
+        output_column_name="organisation_name",
+        comparison_description="registered names of two organisations, legal forms and case folded",
+        comparison_levels=[
+            cll.CustomLevel("org_key_l IS NULL OR org_key_r IS NULL", base_dialect_str="duckdb").configure(
+                is_null_level=True
+            ),
+            # the term frequency of a name is estimated from its words (see organisations.py)
+            cll.ExactMatchLevel("org_key").configure(
+                label_for_charts="same organisation name",
+                tf_adjustment_column="org_key",
+                tf_adjustment_weight=1.0,
+            ),
+            cll.JaroWinklerLevel("org_key", CLOSE_SPELLING_JW).configure(
+                label_for_charts="organisation names close (typo)"
+            ),
+            cll.ElseLevel().configure(label_for_charts="other organisation names"),
+        ],
+    )
+    address = cl.CustomComparison(
+        output_column_name="address",
+        comparison_description="address; for two organisations only an agreeing one counts",
+        comparison_levels=[
+            # a firm has a registered office, trading premises and agents' addresses, and each
+            # source records another: two organisations' differing addresses say nothing
+            cll.CustomLevel(
+                "address_l IS NULL OR address_r IS NULL "
+                "OR (kind_l = 'company' AND kind_r = 'company' AND address_l <> address_r)",
+                base_dialect_str="duckdb",
+            ).configure(is_null_level=True, label_for_charts="address unknown, or two organisations' differ"),
+            cll.ExactMatchLevel("address"),
+            cll.ElseLevel(),
+        ],
+    )
+    country = cl.CustomComparison(
+        output_column_name="organisation_country",
+        comparison_description="country of two organisations",
+        comparison_levels=[
+            cll.NullLevel("org_country"),
+            cll.ExactMatchLevel("org_country").configure(label_for_charts="same country"),
+            cll.ElseLevel().configure(label_for_charts="other country"),
+        ],
+    )
     return [
         name,
         dob,
+        organisation,
+        country,
         cl.ExactMatch("phone"),
         cl.ExactMatch("email"),
-        cl.ExactMatch("address"),
+        address,
         cl.ExactMatch("document_number"),
     ]
 
@@ -133,8 +183,9 @@ def blocking_rules(dialect: str = "duckdb") -> list:
         And(block_on("dob", "name_parts"), english_or_typo, arrays_to_explode=["name_parts"]),
         block_on("dob", "address"),
         block_on("name_key", "address"),
-        # companies have no birth date: their names block among companies only
-        "l.name_key = r.name_key AND l.kind = 'company' AND r.kind = 'company'",
+        # organisations have no birth date: their names block among organisations only, on
+        # the least used word, which the other records of a firm share however it is written
+        block_on("org_rarest"),
     ]
 
 
@@ -142,12 +193,12 @@ def blocking_rules(dialect: str = "duckdb") -> list:
 MODEL_COLUMNS = (
     "unique_id", "kind", "name_norm", "name_compact", "name_key", "name_keys", "name_parts",
     "name_core", "core_keys", "english_name", "name_native", "rom_system", "dob", "birth_month",
-    "phone", "email", "address", "document_number",
+    "phone", "email", "address", "document_number", "org_key", "org_rarest", "org_country",
 )  # fmt: skip
 # the columns the explanation of a scored pair reads
 EXPLAIN_COLUMNS = (
     "name_norm", "name_native", "english_name", "rom_system", "dob", "phone", "email", "address",
-    "document_number",
+    "document_number", "org_key", "org_country",
 )  # fmt: skip
 
 
@@ -173,8 +224,10 @@ def train(linker: Linker, options: TrainingOptions) -> None:
     linker.training.estimate_parameters_using_expectation_maximisation(
         block_on("name_key"), max_pairs=options.em_max_pairs
     )
+    # persons born on one day, or organisations of one registered name (they have no birth
+    # date): trains the person-name levels and how often two organisations are one firm
     linker.training.estimate_parameters_using_expectation_maximisation(
-        block_on("dob"), max_pairs=options.em_max_pairs
+        "coalesce(l.dob, l.org_key) = coalesce(r.dob, r.org_key)", max_pairs=options.em_max_pairs
     )
 
 

@@ -248,17 +248,25 @@ def _to_table(name: str, rows: list[dict]) -> pa.Table:
 SIM_SOURCES = ("bank", "casino", "land_title", "msb", "customs")
 
 
+# small businesses named "<word> <kind>", as the simulator names them: unrelated firms share these
+SMALL_BUSINESS_KINDS = ("Services Ltd", "Supplies Ltd", "Consulting Inc", "Auto Repair", "Restaurant")
+
+
 def simulator_parties(
-    n_persons: int = 1000, seed: int = 0, share_chinese: float = 0.6
+    n_persons: int = 1000, seed: int = 0, share_chinese: float = 0.6, n_companies: int = 0
 ) -> tuple[pa.Table, pa.Table]:
     """People drawn and spelled by the simulator's identity model (``moneytrail.simulate``), each
     recorded by one to four sources; returns (parties, party_labels) like a simulated world.
 
-    Falls back to :func:`synthetic_parties` when the simulator is not available.
+    With ``n_companies``, firms too: most are foreign suppliers recorded by customs (upper case)
+    and by a bank, each with its own address, so the two records share only the
+    registered name and country; the rest are one-record small businesses with common names
+    ("Lucky Supplies Ltd") that unrelated firms share. Falls back to :func:`synthetic_parties`
+    (persons only) when the simulator is not available.
     """
     try:
         from moneytrail.simulate.book import Book
-        from moneytrail.simulate.identity import PersonFactory, record
+        from moneytrail.simulate.identity import PersonFactory, company, record
         from moneytrail.simulate.writer import parties_columns, party_labels_columns
     except ImportError:  # pragma: no cover - only without the simulator
         return synthetic_parties(n_persons, seed)
@@ -270,6 +278,16 @@ def simulator_parties(
         n_rec = int(rng.choice([1, 2, 3, 4], p=[0.35, 0.35, 0.2, 0.1]))
         for s in rng.permutation(len(SIM_SOURCES))[:n_rec]:
             record(book, rng, per, SIM_SOURCES[int(s)])
+    for i in range(n_companies):
+        cid = f"C{i:05d}"
+        if rng.random() < 0.7:
+            # named as the simulator names its foreign suppliers
+            name = f"{pf.company_name().replace(' Ltd', '')} {'Manufacturing' if i % 2 else 'Chemical'} Co"
+            company(book, name, "customs", cid, country="CN", address=pf.address("CN"))
+            company(book, name, "bank", cid, country="CN", address=pf.address("CN"))
+        else:
+            kind = SMALL_BUSINESS_KINDS[int(rng.integers(len(SMALL_BUSINESS_KINDS)))]
+            company(book, f"{pf.company_name().split(' ')[0]} {kind}", "bank", cid, address=pf.address())
     parties = pa.table(parties_columns(book))
     labels = pa.table(party_labels_columns(book))
     return (
