@@ -20,21 +20,36 @@ from moneytrail.engine import make_engine  # noqa: E402
 from moneytrail.workspace import Workspace  # noqa: E402
 
 
+def cpu_seconds() -> float:
+    """User + system CPU seconds of this process and its children so far (Spark's JVM is one)."""
+    import psutil
+
+    me = psutil.Process()
+    total = 0.0
+    for proc in [me, *me.children(recursive=True)]:
+        try:
+            t = proc.cpu_times()
+        except psutil.Error:  # a child that has just ended
+            continue
+        total += t.user + t.system
+    return total
+
+
 def _run_catalogue(
     engine_name: str, ws: Workspace, *, write: bool = False, **options
-) -> tuple[float, float, int]:
-    """(start-up seconds, detection seconds, hits) of one engine over ``ws``."""
+) -> tuple[float, float, int, float, float]:
+    """(start-up s, detection s, hits, start-up CPU s, detection CPU s) of one engine over ``ws``."""
     from moneytrail.detect.runner import run_detectors
 
-    t0 = time.perf_counter()
+    c0, t0 = cpu_seconds(), time.perf_counter()
     eng = make_engine(engine_name, ws, **options).open()
     try:
-        t1 = time.perf_counter()
+        c1, t1 = cpu_seconds(), time.perf_counter()
         result = run_detectors(eng, write=write)
-        t2 = time.perf_counter()
+        c2, t2 = cpu_seconds(), time.perf_counter()
     finally:
         eng.close()
-    return t1 - t0, t2 - t1, result.total_hits
+    return t1 - t0, t2 - t1, result.total_hits, c1 - c0, c2 - c1
 
 
 def bench_spark_detect(
@@ -45,7 +60,7 @@ def bench_spark_detect(
     The session start-up (JVM and SparkContext, about 10 s) is excluded unless ``include_startup``.
     Nothing is written to the workspace.
     """
-    startup, seconds, _ = _run_catalogue("spark", Workspace(workspace_path), master=master)
+    startup, seconds, *_ = _run_catalogue("spark", Workspace(workspace_path), master=master)
     return seconds + (startup if include_startup else 0.0)
 
 
@@ -76,9 +91,11 @@ def main() -> None:
         n_txns = ws.row_count("transactions")
         # On a world of its own the benchmark also checks that both engines write identical hits.
         own = args.workspace is None
-        _, duck_s, duck_hits = _run_catalogue("duckdb", ws, write=own)
+        _, duck_s, duck_hits, _, duck_cpu = _run_catalogue("duckdb", ws, write=own)
         duck_table = ws.read("detector_hits") if own else None
-        spark_start, spark_s, spark_hits = _run_catalogue("spark", ws, write=own, master=args.master)
+        spark_start, spark_s, spark_hits, spark_start_cpu, spark_cpu = _run_catalogue(
+            "spark", ws, write=own, master=args.master
+        )
         identical = "not checked"
         if own:
             identical = "yes" if ws.read("detector_hits").to_pylist() == duck_table.to_pylist() else "NO"
@@ -88,10 +105,12 @@ def main() -> None:
         [
             f"World: {size}, {n_txns:,} transactions; Spark master {args.master}.",
             "",
-            "| engine | start-up s | detect s | hits |",
-            "|---|---:|---:|---:|",
-            f"| duckdb | - | {duck_s:.2f} | {duck_hits:,} |",
-            f"| spark | {spark_start:.1f} | {spark_s:.2f} | {spark_hits:,} |",
+            "| engine | start-up s | start-up CPU s | detect s | detect CPU s | hits |",
+            "|---|---:|---:|---:|---:|---:|",
+            f"| duckdb | - | - | {duck_s:.2f} | {duck_cpu:.1f} | {duck_hits:,} |",
+            f"| spark | {spark_start:.1f} | {spark_start_cpu:.1f} | {spark_s:.2f} | {spark_cpu:.1f} | {spark_hits:,} |",
+            "",
+            "CPU is user + system time of the benchmark and its child processes (Spark's JVM).",
             "",
             f"Identical detector_hits on both engines: {identical}.",
         ],

@@ -105,3 +105,75 @@ def test_normalize_arrow_gives_duckdb_types():
     out = normalize_arrow(spark_like)
     assert out.schema == pa.schema([("ts", pa.timestamp("us")), ("s", pa.string()), ("n", pa.int64())])
     assert out.column("ts")[0].as_py() == dt.datetime(2024, 1, 1, 12)
+
+
+def test_materialized_ctes_become_stages_in_order():
+    from moneytrail.engine.spark_engine import materialized_stages
+
+    sql = """
+        SELECT * FROM (
+            WITH e AS (SELECT * FROM t), a AS MATERIALIZED (SELECT x FROM e),
+                 b AS (SELECT a.x FROM a JOIN e ON e.x = a.x), c AS MATERIALIZED (SELECT x FROM b)
+            SELECT c.x FROM c JOIN a ON a.x = c.x
+        ) AS core"""
+    stages, rest = materialized_stages(sql, "v")
+    assert stages == [
+        ("v0", "WITH e AS (SELECT * FROM t) SELECT * FROM (SELECT x FROM e) AS _mt_stage", True),
+        (
+            "v1",
+            "WITH e AS (SELECT * FROM t), b AS (SELECT a.x FROM v0 AS a JOIN e ON e.x = a.x) "
+            "SELECT * FROM (SELECT x FROM b) AS _mt_stage",
+            True,
+        ),
+    ]
+    # the rest reads the stages under the CTEs' names, so qualified columns still resolve
+    assert rest.endswith("SELECT c.x FROM v1 AS c JOIN v0 AS a ON a.x = c.x) AS core")
+    assert "MATERIALIZED" not in rest
+
+
+def test_query_without_materialized_ctes_is_untouched():
+    from moneytrail.engine.spark_engine import materialized_stages
+
+    sql = "WITH a AS (SELECT 1 AS x) SELECT x FROM a"
+    assert materialized_stages(sql, "v") == ([], sql)
+    assert materialized_stages(sql, "v", repeated=True) == ([], sql)
+
+
+def test_repeated_ctes_become_stages_but_a_hiding_cte_is_left_alone():
+    from moneytrail.engine.spark_engine import materialized_stages
+
+    sql = (
+        "WITH e AS (SELECT * FROM t), once AS (SELECT x FROM e) "
+        "SELECT * FROM once JOIN e ON TRUE JOIN (WITH e AS (SELECT 2 AS y) SELECT y FROM e) AS z ON TRUE"
+    )
+    stages, rest = materialized_stages(sql, "v", repeated=True)
+    assert stages == [("v0", "SELECT * FROM (SELECT * FROM t) AS _mt_stage", False)]
+    assert rest == (
+        "WITH once AS (SELECT x FROM v0 AS e) SELECT * FROM once JOIN v0 AS e ON TRUE "
+        "JOIN (WITH e AS (SELECT 2 AS y) SELECT y FROM e) AS z ON TRUE"
+    )
+
+
+def test_local_sessions_favour_short_queries(workspace):
+    from moneytrail.engine.spark_engine import SparkEngine
+
+    local = SparkEngine(workspace, master="local[3]")._conf()
+    assert local["spark.sql.shuffle.partitions"] == "3"
+    assert local["spark.sql.codegen.wholeStage"] == "false"
+    assert "-XX:TieredStopAtLevel=1" in local["spark.driver.extraJavaOptions"]
+    cluster = SparkEngine(workspace, master="spark://host:7077")._conf()
+    assert cluster["spark.sql.shuffle.partitions"] == "200"
+    assert "spark.sql.codegen.wholeStage" not in cluster
+    assert "TieredStopAtLevel" not in cluster["spark.driver.extraJavaOptions"]
+
+
+def test_typing_only_when_a_rewrite_needs_a_column_type():
+    schema = {"t": {"a": "DOUBLE", "n": "BIGINT"}}
+    # visibly floating: no typing needed, the query keeps its own spelling
+    out = to_spark_sql("SELECT ROUND(0.7 * LEAST(1.0, CAST(n AS DOUBLE)), 4) AS s FROM t", schema)
+    assert "_mt_p - FLOOR(_mt_p) = 0.5" in out and "t.n" not in out
+    # a plain DOUBLE column is only known from the schema: typed, and still rewritten
+    out = to_spark_sql("SELECT ROUND(a, 2) AS r, CAST(a AS BIGINT) AS w FROM t", schema)
+    assert "_mt_p - FLOOR(_mt_p) = 0.5" in out and "BROUND" in out
+    # an integer column is left to Spark's own ROUND
+    assert "FLOOR(_mt_p)" not in to_spark_sql("SELECT ROUND(n, 2) AS r FROM t", schema)

@@ -8,10 +8,13 @@ same path (a shared mount).
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import shutil
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pyarrow as pa
@@ -38,6 +41,15 @@ _BASE_CONF = {
     "spark.sql.execution.arrow.pyspark.fallback.enabled": "false",
     "spark.executor.extraJavaOptions": "-Duser.timezone=UTC",
 }
+# A local session runs many short queries on small partitions, where compiling (Spark's generated
+# code, the JVM's optimising JIT) costs more CPU than it saves: whole-stage code generation off,
+# the JVM's quick compiler only, and a single-threaded collector. About half the CPU of the defaults
+# on a sample of detectors over the tiny world; a cluster keeps Spark's defaults.
+_LOCAL_CONF = {
+    "spark.sql.codegen.wholeStage": "false",
+    "spark.driver.memory": "2g",
+}
+_LOCAL_JAVA_OPTS = "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC"
 # Spark's own logging: errors only, on stderr (its default chatters about native libraries).
 _LOG4J = """rootLogger.level = error
 rootLogger.appenderRef.stderr.ref = console
@@ -66,7 +78,10 @@ def to_spark_sql(sql: str, schema: dict[str, dict[str, str]] | None = None) -> s
     something other than DuckDB does. With ``schema`` (table -> column -> SQL type) the query is
     first qualified and its expressions typed, so the fixes below that depend on a value being
     floating-point also apply to plain DOUBLE columns; without it (or if sqlglot cannot qualify
-    the query) only visibly floating expressions (a cast to DOUBLE, a division, an average) count.
+    the query) only visibly floating expressions count: a cast to DOUBLE, a division, an average,
+    ``epoch``, and sums, products, ``LEAST``/``GREATEST``/``COALESCE``/``CASE`` with such an
+    operand. Typing is skipped when no rewrite needs it (every ROUND and integer CAST over
+    columns is visibly floating): it is most of the transpile time.
     Each fix rewrites one node of the parsed tree:
 
     * date parts (``extract``, ``year``, ``hour``, ...) are cast to BIGINT, DuckDB's type for them
@@ -89,7 +104,7 @@ def to_spark_sql(sql: str, schema: dict[str, dict[str, str]] | None = None) -> s
       Spark would leak its helper column through the star.
     """
     tree = sqlglot.parse_one(sql, read=PORTABLE_DIALECT)
-    if schema:
+    if schema and _needs_types(tree):
         tree = _typed(tree, schema)
     for select in tree.find_all(exp.Select):
         if select.args.get("qualify") and any(
@@ -169,14 +184,42 @@ def arrow_sql_type(t: pa.DataType) -> str | None:
     return None
 
 
+# Spark type names (``DataType.typeName()``) to the SQL types sqlglot needs to type expressions.
+_SPARK_SQL_TYPES = {
+    "string": "VARCHAR",
+    "double": "DOUBLE",
+    "float": "FLOAT",
+    "long": "BIGINT",
+    "integer": "INT",
+    "short": "SMALLINT",
+    "byte": "TINYINT",
+    "boolean": "BOOLEAN",
+    "timestamp": "TIMESTAMP",
+    "timestamp_ntz": "TIMESTAMP",
+    "date": "DATE",
+}
+
+
+def _spark_sql_type(t) -> str | None:
+    if t.typeName() == "decimal":
+        return f"DECIMAL({t.precision}, {t.scale})"
+    return _SPARK_SQL_TYPES.get(t.typeName())
+
+
 def _schema_of(arrow_schema: pa.Schema) -> dict[str, str]:
     return {f.name: sql for f in arrow_schema if (sql := arrow_sql_type(f.type))}
 
 
 def _spark(template: str, **args: exp.Expression) -> exp.Expression:
     """Parse a Spark SQL template, substituting ``:name`` placeholders with expressions."""
-    tree = sqlglot.parse_one(template, read="spark")
+    tree = _parsed_template(template).copy()
     return exp.replace_placeholders(tree, **args) if args else tree
+
+
+@functools.lru_cache(maxsize=64)
+def _parsed_template(template: str) -> exp.Expression:
+    # A template (the exact rounding one is long) is parsed once per process, not once per use.
+    return sqlglot.parse_one(template, read="spark")
 
 
 def _is_floating(node: exp.Expression) -> bool:
@@ -186,7 +229,53 @@ def _is_floating(node: exp.Expression) -> bool:
         return node.type.this in _FLOAT_TYPES
     if isinstance(node, exp.Cast):
         return node.to.this in _FLOAT_TYPES
-    return isinstance(node, exp.Div | exp.Avg) or bool(node.meta.get(_ROUND_DIGITS) is not None)
+    if isinstance(node, exp.Div | exp.Avg | exp.TimeToUnix) or node.meta.get(_ROUND_DIGITS) is not None:
+        return True
+    # a DOUBLE operand makes the result DOUBLE (decimals and integers are promoted to it)
+    if isinstance(node, _FLOAT_SPREADING):
+        return any(_is_floating(a) for a in _operands(node))
+    return False
+
+
+_FLOAT_SPREADING = (
+    exp.Add,
+    exp.Sub,
+    exp.Mul,
+    exp.Mod,
+    exp.Neg,
+    exp.Abs,
+    exp.Greatest,
+    exp.Least,
+    exp.Coalesce,
+    exp.Nullif,
+    exp.Case,
+    exp.If,
+    exp.Sum,
+    exp.Min,
+    exp.Max,
+)
+
+
+def _operands(node: exp.Expression) -> list[exp.Expression]:
+    """The value-carrying arguments of ``node`` (a CASE's results, not its conditions)."""
+    if isinstance(node, exp.Case):
+        return [i.args["true"] for i in node.args.get("ifs", [])] + [
+            d for d in [node.args.get("default")] if d is not None
+        ]
+    if isinstance(node, exp.If):
+        return [a for a in (node.args.get("true"), node.args.get("false")) if a is not None]
+    return [a for a in node.iter_expressions() if not isinstance(a, exp.DataType)]
+
+
+def _needs_types(tree: exp.Expression) -> bool:
+    """Whether a rewrite depends on a column's type: a ROUND or integer CAST over columns whose
+    floating-point nature the expression does not show. Typing costs most of the transpile time."""
+    for node in tree.find_all(exp.Round, exp.Cast):
+        if isinstance(node, exp.Cast) and node.to.this not in _INT_TYPES:
+            continue
+        if not _is_floating(node.this) and node.this.find(exp.Column) is not None:
+            return True
+    return False
 
 
 def _double(value: float) -> str:
@@ -281,6 +370,93 @@ def _fix_node(node: exp.Expression) -> exp.Expression:
     return node
 
 
+def materialized_stages(
+    sql: str, prefix: str, *, repeated: bool = False
+) -> tuple[list[tuple[str, str, bool]], str]:
+    """Split the CTEs marked ``MATERIALIZED`` out of a portable query, in order of definition.
+
+    Returns ``[(view, stage_sql, marked), ...]`` and the rest of the query, all portable SQL:
+    each stage is one CTE (with the plain CTEs before it that it may use) to be computed on its
+    own and registered as ``view`` (``prefix`` + a number); the rest reads those views in place of
+    the CTEs. With ``repeated``, CTEs used more than once are split out too (``marked`` false).
+    DuckDB honours ``MATERIALIZED`` itself and computes a CTE used twice once; Spark inlines every
+    CTE at every use, so a query that builds on the same CTE many times (the levels of a path
+    search, a join read by three later steps) grows a plan that recomputes it again and again.
+    A query with nothing to split comes back unchanged.
+
+    >>> materialized_stages("WITH a AS MATERIALIZED (SELECT 1 AS x) SELECT a.x FROM a", "v")
+    ([('v0', 'SELECT * FROM (SELECT 1 AS x) AS _mt_stage', True)], 'SELECT a.x FROM v0 AS a')
+    """
+    tree = sqlglot.parse_one(sql, read=PORTABLE_DIALECT)
+    stages: list[tuple[str, str, bool]] = []
+    for with_ in list(tree.find_all(exp.With)):
+        marked = [c for c in with_.expressions if c.args.get("materialized")]
+        if with_.find_ancestor(exp.CTE) is not None or with_.root() is not tree:
+            if marked:
+                raise ValueError(
+                    "A MATERIALIZED common table expression inside another one is not supported."
+                )
+            continue  # inside a CTE: it goes with that CTE
+        scope = with_.parent
+        renames: dict[str, str] = {}
+        kept: list[exp.CTE] = []
+        ctes = list(with_.expressions)
+        for n, cte in enumerate(ctes):
+            _rename_tables(cte.this, renames)
+            uses = sum(_uses(c.this, cte.alias) for c in ctes[n + 1 :]) + sum(
+                _uses(part, cte.alias) for part in scope.iter_expressions() if part is not with_
+            )
+            is_marked = bool(cte.args.get("materialized"))
+            if not (is_marked or (repeated and uses > 1)):
+                kept.append(cte)
+                continue
+            view = f"{prefix}{len(stages)}"
+            body = exp.select("*").from_(
+                exp.Subquery(this=cte.this.copy(), alias=exp.TableAlias(this=exp.to_identifier("_mt_stage")))
+            )
+            for earlier in kept:
+                body = body.with_(earlier.alias, as_=earlier.this.copy())
+            stages.append((view, body.sql(dialect=PORTABLE_DIALECT), is_marked))
+            renames[cte.alias] = view
+            cte.pop()
+        for part in scope.iter_expressions():
+            if part is not with_:
+                _rename_tables(part, renames)
+        if not with_.expressions:
+            with_.pop()
+    return (stages, tree.sql(dialect=PORTABLE_DIALECT)) if stages else ([], sql)
+
+
+def _uses(node: exp.Expression, name: str) -> int:
+    """How often ``node`` reads the CTE ``name`` (a nested CTE of the same name hides it)."""
+    return sum(
+        1
+        for t in node.find_all(exp.Table)
+        if not t.args.get("db") and t.name == name and not _hidden(t, name, node)
+    )
+
+
+def _hidden(table: exp.Table, name: str, stop: exp.Expression) -> bool:
+    node = table.parent
+    while node is not None and node is not stop.parent:
+        w = node.args.get("with_") if isinstance(node, exp.Query) else None
+        if w is not None and any(c.alias == name for c in w.expressions):
+            return True
+        node = node.parent
+    return False
+
+
+def _rename_tables(node: exp.Expression, renames: dict[str, str]) -> None:
+    if not renames:
+        return
+    for table in list(node.find_all(exp.Table)):
+        name = table.name
+        if not table.args.get("db") and name in renames and not _hidden(table, name, node):
+            if not table.alias:  # ``a.x`` must still find the columns of ``a``
+                table.set("alias", exp.TableAlias(this=exp.to_identifier(name)))
+            table.set("this", exp.to_identifier(renames[name]))
+
+
 def normalize_arrow(table: pa.Table) -> pa.Table:
     """Give a Spark result the Arrow types the DuckDB engine gives for the same query.
 
@@ -359,8 +535,10 @@ class SparkEngine(Engine):
     def _conf(self) -> dict[str, str]:
         local = self.master.startswith("local")
         conf = dict(_BASE_CONF)
+        if local:
+            conf.update(_LOCAL_CONF)
         conf["spark.sql.shuffle.partitions"] = str(
-            self.options.get("shuffle_partitions") or (4 if local else 200)
+            self.options.get("shuffle_partitions") or (_local_cores(self.master) if local else 200)
         )
         tmp = self.workspace.root.resolve() / ".tmp"
         conf["spark.local.dir"] = str(tmp / "spark-local")
@@ -369,6 +547,8 @@ class SparkEngine(Engine):
             f"-Duser.timezone=UTC -Djava.io.tmpdir={tmp / 'spark-local'} "
             f"-Dlog4j2.configurationFile={tmp / 'spark-local' / 'log4j2.properties'}"
         )
+        if local:
+            java_opts += " " + _LOCAL_JAVA_OPTS
         conf["spark.driver.extraJavaOptions"] = java_opts
         if self.options.get("driver_memory"):
             conf["spark.driver.memory"] = str(self.options["driver_memory"])
@@ -399,18 +579,62 @@ class SparkEngine(Engine):
         self._schemas[name] = _schema_of(data.schema)
 
     def dataframe(self, sql: str):
-        """The Spark DataFrame for a portable query, with DuckDB-compatible column types."""
+        """The Spark DataFrame for a portable query, with DuckDB-compatible column types.
+
+        The query must not mark CTEs ``MATERIALIZED`` (use :meth:`staged`, which computes them).
+        """
         df = self.spark.sql(to_spark_sql(sql, self._schemas))
         return _normalize_dataframe(df)
 
+    @contextmanager
+    def staged(self, sql: str) -> Iterator:
+        """The DataFrame of ``sql``, its repeated and ``MATERIALIZED`` CTEs computed once each.
+
+        A ``MATERIALIZED`` CTE is written to a Parquet checkpoint under ``.tmp/`` and read back as
+        a view, so its plan is cut there (a search over many levels stays a chain of small
+        queries, each on disk); a CTE used more than once is persisted (memory, then disk) and
+        reused. Both are released on exit. See :func:`materialized_stages`.
+        """
+        from pyspark import StorageLevel
+
+        token = uuid.uuid4().hex[:8]
+        stages, rest = materialized_stages(sql, f"_mt_stage_{token}_", repeated=True)
+        scratch = self.workspace.root / ".tmp" / f"_mt_stage_{token}"
+        persisted = []
+        try:
+            for view, stage_sql, marked in stages:
+                df = self.dataframe(stage_sql)
+                if marked:
+                    out = str((scratch / view).resolve())
+                    df.write.mode("overwrite").parquet(out)
+                    df = self.spark.read.parquet(out)
+                else:
+                    df = df.persist(StorageLevel.MEMORY_AND_DISK)
+                    persisted.append(df)
+                df.createOrReplaceTempView(view)
+                self._views.add(view)
+                self._schemas[view] = {
+                    f.name: t for f in df.schema.fields if (t := _spark_sql_type(f.dataType))
+                }
+            yield self.dataframe(rest)
+        finally:
+            for view, _, _ in stages:
+                if view in self._views:
+                    self._unregister(view)
+            for df in persisted:
+                df.unpersist()
+            shutil.rmtree(scratch, ignore_errors=True)
+
     def _execute(self, sql: str) -> pa.Table:
-        return normalize_arrow(self.dataframe(sql).toArrow())
+        with self.staged(sql) as df:
+            return normalize_arrow(df.toArrow())
 
     def _copy_to_parquet(self, sql: str, path: Path) -> int:
         out_dir = self.workspace.root / ".tmp" / f"spark-out-{uuid.uuid4().hex}"
         try:
-            # coalesce (not repartition) keeps an ORDER BY's order: partitions are concatenated.
-            self.dataframe(sql).coalesce(1).write.mode("overwrite").parquet(str(out_dir.resolve()))
+            with self.staged(sql) as df:
+                # coalesce (not repartition) keeps an ORDER BY's order: partitions are concatenated.
+                df.coalesce(1).write.mode("overwrite").parquet(str(out_dir.resolve()))
             parts = sorted(out_dir.glob("part-*.parquet"))
             if len(parts) != 1:
                 raise RuntimeError(f"Spark wrote {len(parts)} Parquet parts to {out_dir}, expected one")
@@ -433,6 +657,13 @@ class SparkEngine(Engine):
         if self._owns_context:
             spark.stop()
         self.spark = None
+
+
+def _local_cores(master: str) -> int:
+    """Worker threads of a ``local``, ``local[N]`` or ``local[*]`` master (at least 2)."""
+    inside = master.partition("[")[2].partition("]")[0].partition(",")[0]
+    cores = int(inside) if inside.isdigit() else (os.cpu_count() or 2) if inside == "*" else 1
+    return max(cores, 2)
 
 
 def _normalize_dataframe(df):

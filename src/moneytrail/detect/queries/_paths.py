@@ -23,8 +23,12 @@ def path_levels_sql(
     close_edges: str | None = None,
     prefix: str = "",
 ) -> list[str]:
-    """CTE bodies ``jb_edges, p1 .. p{max_len}`` (as ``name AS (...)`` strings) over ``edges``,
-    their names preceded by ``prefix`` (so one query can hold several searches).
+    """CTE bodies ``jb_edges, p1 .. p{max_len}`` (as ``name AS MATERIALIZED (...)`` strings) over
+    ``edges``, their names preceded by ``prefix`` (so one query can hold several searches).
+
+    Every level is materialised: each is read by the next level and by the query's result, and an
+    engine that inlines common table expressions (Spark) would otherwise rebuild all earlier
+    levels at every use; the Spark engine computes each level as its own checkpointed step.
 
     Paths start with an edge of ``start_edges`` (default ``edges``) and continue over ``edges``.
     With ``close_edges`` (and ``close_at_origin``), a path returns to its origin only over an edge
@@ -52,11 +56,11 @@ def path_levels_sql(
         else edges
     )
     ctes = [
-        f"""{prefix}jb_edges AS (
+        f"""{prefix}jb_edges AS MATERIALIZED (
         SELECT {cols_e}, FLOOR(e.t / {bucket}) AS jb FROM {steps} e
         UNION ALL
         SELECT {cols_e}, FLOOR(e.t / {bucket}) - 1 AS jb FROM {steps} e)""",
-        f"""{prefix}p1 AS (
+        f"""{prefix}p1 AS MATERIALIZED (
         SELECT txn_id AS start_txn, src AS origin, dst AS node, t AS start_t, ts AS start_ts, t AS last_t,
                ts AS last_ts, amt AS last_amt, amt AS first_amt, 1 AS hops, txn_id AS txns,
                ';' || src || ';' || dst || ';' AS accts, {"wide" if start_edges else "0"} AS wide
@@ -89,7 +93,7 @@ def path_levels_sql(
                    p.accts || e.dst || ';' AS accts, p.wide"""
         joined = f"SELECT {cols} FROM {prefix}p{i - 1} p JOIN {prefix}jb_edges e ON {' AND '.join(step)} WHERE {open_only}"
         ctes.append(
-            f"""{prefix}p{i} AS (
+            f"""{prefix}p{i} AS MATERIALIZED (
         SELECT start_txn, origin, node, start_t, start_ts, last_t, last_ts, last_amt, first_amt, hops, txns, accts, wide
         FROM (
             SELECT y.*, ROW_NUMBER() OVER (PARTITION BY y.start_txn, y.node ORDER BY y.last_t, y.txns) AS _rn

@@ -66,7 +66,7 @@ def cycle_sql(params: dict) -> str:
     -- with at most one hop over a regular relation, every fresh hop of a cycle of three or more
     -- has a fresh neighbour on it
     f_links AS ({hop_links_sql("f_base", max_gap_s=w, min_ratio=0.0, max_ratio=1e18)}),
-    f_cand AS (
+    f_cand AS MATERIALIZED (
         SELECT b.* FROM f_base b
         WHERE b.txn_id IN (SELECT first_id FROM f_links) OR b.txn_id IN (SELECT next_id FROM f_links)
     ),
@@ -87,8 +87,8 @@ def cycle_sql(params: dict) -> str:
     ),
     {", ".join(fresh_levels)}"""
     return f"""
-    WITH edges AS ({edges_sql(f"COALESCE(amount_cad, amount) >= {float(params['min_amount'])}")}),
-    pairs AS ({pairs_sql()}),
+    WITH edges AS MATERIALIZED ({edges_sql(f"COALESCE(amount_cad, amount) >= {float(params['min_amount'])}")}),
+    pairs AS MATERIALIZED ({pairs_sql()}),
     fresh AS (SELECT src, dst FROM pairs WHERE n <= {int(params["max_txns_per_counterparty"])}),
     -- an edge can only lie on a cycle if its payer received and its payee paid on fresh relations
     ins AS (SELECT DISTINCT dst AS acct FROM fresh),
@@ -99,7 +99,7 @@ def cycle_sql(params: dict) -> str:
     ),
     -- an edge on a cycle has a valid next hop or a valid previous hop: prune the rest up front
     links AS ({hop_links_sql("base", max_gap_s=w, min_ratio=lo, max_ratio=hi)}),
-    cand AS (
+    cand AS MATERIALIZED (
         SELECT b.* FROM base b
         WHERE b.txn_id IN (SELECT first_id FROM links) OR b.txn_id IN (SELECT next_id FROM links)
     ),
@@ -113,8 +113,10 @@ def cycle_sql(params: dict) -> str:
     ),
     uniq AS (
         SELECT * FROM (
-            SELECT k.*, ROW_NUMBER() OVER (PARTITION BY txn_set ORDER BY start_t, start_txn) AS rn,
-                   ROW_NUMBER() OVER (PARTITION BY COALESCE(ring, txn_set) ORDER BY start_t DESC, start_txn) AS ring_rn
+            -- ties (the same path found by both searches) go to the narrow one, whose ring is its own
+            SELECT k.*, ROW_NUMBER() OVER (PARTITION BY txn_set ORDER BY start_t, start_txn, wide, txns) AS rn,
+                   ROW_NUMBER() OVER (
+                       PARTITION BY COALESCE(ring, txn_set) ORDER BY start_t DESC, start_txn, wide, txns) AS ring_rn
             FROM keyed k
         ) AS r WHERE rn = 1 AND ring_rn = 1
     )
