@@ -218,6 +218,13 @@ def main() -> None:
         lines.append(f"| Spark local | {spark[1]:.1f} | | {_spark_floor(spark)} | |")
     else:
         lines.append("| Spark local | not measured (run with --spark) | | | | |")
+    if args.quality_workspace is not None:
+        qws = Workspace(args.quality_workspace)
+        lines += [
+            "",
+            f"Hits and seconds are from this world; precision and recall from the resolved workspace "
+            f"{qws.root.name} ({qws.row_count('transactions'):,} transactions, ground truth).",
+        ]
     lines += ["", "| detector | hits | seconds | precision | skipped |", "|---|---:|---:|---:|---|"]
     for r in runs:
         p = metrics["detectors"].get(r.detector_id, {}).get("precision")
