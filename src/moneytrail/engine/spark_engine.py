@@ -574,7 +574,9 @@ class SparkEngine(Engine):
         self._schemas[name] = _schema_of(pq.read_schema(p))
 
     def _register_arrow(self, name: str, data: pa.Table) -> None:
-        self.spark.createDataFrame(data).createOrReplaceTempView(name)
+        # PySpark reads an Arrow table's record batches only up to the first empty one, so a table
+        # concatenated from parts (some empty) would silently lose rows: give it one chunk.
+        self.spark.createDataFrame(data.combine_chunks()).createOrReplaceTempView(name)
         self._views.add(name)
         self._schemas[name] = _schema_of(data.schema)
 
