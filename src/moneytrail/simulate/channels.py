@@ -104,6 +104,13 @@ class Flows(UndergroundBankFlows, CashFlows, AssetFlows):
             **kw,
         )
 
+    def _shell_deposit(self, ts: int, shell_account: int, amt: float) -> int:
+        """The network's cash deposited into a shell company's account as its 'sales'."""
+        return self.tx(
+            ts, self.net.stash, shell_account, amt, "cash", denom=20, memo="sales deposit",
+            stage="placement", typ="shell_deposit",
+        )  # fmt: skip
+
     def txs(self, ts, src, dst, amt, channel, *, stage, ind=(), typ=None, **kw) -> None:
         """Several rows at once (see :meth:`Book.txns`): the rows :meth:`tx` would add one by one."""
         self.b.txns(

@@ -332,17 +332,7 @@ class AssetFlows:
     def _shell_route(self, t1, amt, shell, hk, beneficiary, *, stage, invoice_ind, memo, typ) -> None:
         """Cash deposited at ``t1`` into the shell importer, wired to its Hong Kong front as an
         'invoice' and on in yuan to ``beneficiary()`` (drawn after the last leg's time) (T3)."""
-        self.tx(
-            t1,
-            self.net.stash,
-            shell.bank,
-            amt,
-            "cash",
-            denom=20,
-            memo="sales deposit",
-            stage="placement",
-            typ="shell_deposit",
-        )
+        self._shell_deposit(t1, shell.bank, amt)
         t2 = self._t(t1, 20, 30)
         self.tx(
             t2,

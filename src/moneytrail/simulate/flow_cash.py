@@ -159,17 +159,7 @@ class CashFlows:
                 shape == 2
             ):  # G4 cycle: shell -> Hong Kong -> second shell -> shell, the money stays with the shells
                 s0, hk, s2 = net.shells[0].bank, net.shells[1].bank, net.shells[2].bank
-                self.tx(
-                    tt,
-                    net.stash,
-                    s0,
-                    amt,
-                    "cash",
-                    denom=20,
-                    memo="sales deposit",
-                    stage="placement",
-                    typ="shell_deposit",
-                )
+                self._shell_deposit(tt, s0, amt)
                 x = round(amt * 0.99, 2)
                 ts = self._t(tt, 20, 30)
                 self.tx(
