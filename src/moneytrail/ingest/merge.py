@@ -8,8 +8,10 @@ Pure functions returning SQL strings; :mod:`moneytrail.ingest.pipeline` runs the
 
 from __future__ import annotations
 
+from collections import defaultdict
+
 from moneytrail.ingest.sources import MAX_RAW_CHARS, ident, sql_literal
-from moneytrail.schema import Table
+from moneytrail.schema import Table, catalog, table
 
 # Columns a placeholder row gets besides its key, source and source_id.
 PLACEHOLDER_DEFAULTS = {
@@ -202,3 +204,31 @@ def quarantine_merge_sql(existing: str | None, files: list[str]) -> str:
         f"SELECT * FROM (SELECT table_name, source_file, line, raw, reason, run_id FROM {existing} "
         f"WHERE source_file NOT IN ({listed}) UNION ALL SELECT * FROM q_new) ORDER BY source_file, line"
     )
+
+
+def placeholder_targets(loaded: list[str]) -> list[tuple[str, list[tuple[str, str]]]]:
+    """(target table, [(new-rows relation, column)]) for every declared ref, parties last."""
+    refs: dict[str, list[tuple[str, str]]] = defaultdict(list)
+    for t in loaded:
+        for col in table(t).columns:
+            if not col.ref:
+                continue
+            target, _, tcol = col.ref.partition(".")
+            tab = catalog().get(target)
+            if tab is None or tab.key != tcol or not placeholder_possible(tab):
+                continue
+            refs[target].append((f"new_{t}", col.name))
+    order = sorted(refs, key=lambda name: name == "parties")
+    return [(t, refs[t]) for t in order]
+
+
+def placeholder_possible(tab: Table) -> bool:
+    """Whether a placeholder row can fill every required column of the table."""
+    fillable = {tab.key, "source", "source_id", *PLACEHOLDER_DEFAULTS.get(tab.name, {})}
+    return set(tab.required) <= fillable
+
+
+def empty_sql(tab: Table) -> str:
+    """A query with the table's columns, ``_m`` and ``_line``, and no rows."""
+    cols = ", ".join(f'CAST(NULL AS {c.sql_type}) AS "{c.name}"' for c in tab.columns)
+    return f"SELECT {cols}, CAST(0 AS BIGINT) AS _m, CAST(0 AS BIGINT) AS _line WHERE false"

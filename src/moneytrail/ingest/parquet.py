@@ -5,10 +5,15 @@ needs about half the CPU time of DuckDB's ``COPY ... TO``, and writing batch by 
 memory bounded. Dictionary encoding pays off on repetitive columns (currencies, account ids)
 and only costs time on unique ones (transaction ids), so a column is dictionary-encoded when its
 first row group repeats values.
+
+A writer may encode on a thread of its own (``background=True``): pyarrow releases the GIL while
+it encodes, so the row groups are written while DuckDB reads the next batches.
 """
 
 from __future__ import annotations
 
+import concurrent.futures as cf
+from collections import deque
 from pathlib import Path
 
 import pyarrow as pa
@@ -20,6 +25,38 @@ BATCH_ROWS = 262_144
 COMPRESSION = "zstd"
 # Rows that decide which columns are dictionary-encoded.
 DICTIONARY_SAMPLE = 32_768
+# Row groups a background writer holds before ``write`` waits for it.
+MAX_QUEUED = 2
+
+
+class Lane:
+    """Work done in order on one thread of its own, at most ``MAX_QUEUED`` jobs ahead.
+
+    ``submit`` waits for the oldest job when the lane is full, so memory stays bounded; an error
+    in a job is raised by a later ``submit`` or by ``finish``.
+    """
+
+    def __init__(self, name: str):
+        self._pool = cf.ThreadPoolExecutor(max_workers=1, thread_name_prefix=name)
+        self._jobs: deque[cf.Future] = deque()
+
+    def submit(self, fn, *args) -> None:
+        while len(self._jobs) >= MAX_QUEUED or (self._jobs and self._jobs[0].done()):
+            self._jobs.popleft().result()
+        self._jobs.append(self._pool.submit(fn, *args))
+
+    def finish(self) -> None:
+        """Wait for every job; raise the first error."""
+        try:
+            while self._jobs:
+                self._jobs.popleft().result()
+        finally:
+            self._pool.shutdown(wait=True)
+
+    def cancel(self) -> None:
+        """Drop the jobs not started, wait for the running one, and ignore errors."""
+        self._pool.shutdown(wait=True, cancel_futures=True)
+        self._jobs.clear()
 
 
 def dictionary_columns(rows: pa.RecordBatch | pa.Table) -> list[str]:
@@ -43,19 +80,22 @@ class BatchWriter:
 
     Row groups do not follow the batches' sizes (which depend on how DuckDB split the work), so
     the same rows always give the same file. Columns are dictionary-encoded when the first row
-    group repeats their values; with no rows at all, the file holds the schema only.
+    group repeats their values; with no rows at all, the file holds the schema only. With
+    ``background``, row groups are encoded on a thread of the writer's own (see :class:`Lane`);
+    the file is the same.
 
     >>> with BatchWriter(Path("out.parquet"), schema) as out:  # doctest: +SKIP
     ...     out.write(batch)
     """
 
-    def __init__(self, path: Path, schema: pa.Schema):
+    def __init__(self, path: Path, schema: pa.Schema, background: bool = False):
         self.path = path
         self.schema = schema
         self.rows = 0
         self._pending: list[pa.RecordBatch] = []
         self._pending_rows = 0
         self._out: pq.ParquetWriter | None = None
+        self._lane = Lane(f"parquet-{path.name}") if background else None
 
     def write(self, batch: pa.RecordBatch) -> None:
         if not batch.num_rows:
@@ -69,20 +109,28 @@ class BatchWriter:
     def _flush(self, rows: int) -> None:
         pending = pa.Table.from_batches(self._pending, self.schema)
         group = pending.slice(0, rows)
+        self._pending = pending.slice(rows).to_batches()
+        self._pending_rows -= rows
+        if self._lane is None:
+            self._write_group(group)
+        else:
+            self._lane.submit(self._write_group, group)
+
+    def _write_group(self, group: pa.Table) -> None:
         if self._out is None:
             self._out = pq.ParquetWriter(
                 self.path, self.schema, compression=COMPRESSION, use_dictionary=dictionary_columns(group)
             )
-        self._out.write_table(group, row_group_size=rows)
-        self._pending = pending.slice(rows).to_batches()
-        self._pending_rows -= rows
+        self._out.write_table(group, row_group_size=group.num_rows)
 
     def close(self) -> int:
         """Finish the file; return the rows written."""
         if self._pending_rows:
             self._flush(self._pending_rows)
+        if self._lane is not None:
+            self._lane.finish()
         if self._out is None:
-            pq.write_table(self.schema.empty_table(), self.path, compression=COMPRESSION)
+            pq.write_table(_empty(self.schema), self.path, compression=COMPRESSION)
         else:
             self._out.close()
             self._out = None
@@ -92,6 +140,8 @@ class BatchWriter:
         """Close the file without finishing it (the caller deletes it)."""
         self._pending = []
         self._pending_rows = 0
+        if self._lane is not None:
+            self._lane.cancel()
         if self._out is not None:
             self._out.close()
             self._out = None
@@ -104,6 +154,11 @@ class BatchWriter:
             self.close()
         else:
             self.abort()
+
+
+def _empty(schema: pa.Schema) -> pa.Table:
+    # Not schema.empty_table(), which imports pandas (seconds of CPU for an ingest).
+    return pa.Table.from_arrays([pa.nulls(0, f.type) for f in schema], schema=schema)
 
 
 def write_parquet(con, sql: str, path: Path) -> int:

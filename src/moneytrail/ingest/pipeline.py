@@ -18,7 +18,6 @@ Order of work, chosen so that a file-level problem writes nothing:
 
 from __future__ import annotations
 
-import concurrent.futures as cf
 import contextlib
 import re
 import tempfile
@@ -29,25 +28,30 @@ from pathlib import Path
 import duckdb
 
 from moneytrail.engine import make_engine
-from moneytrail.errors import EngineError, InputFileError, StrictModeError
+from moneytrail.errors import EngineError, StrictModeError
 from moneytrail.ingest import merge
 from moneytrail.ingest.formats import Mapping, get_format
+from moneytrail.ingest.inputs import InputHashes
 from moneytrail.ingest.parquet import write_parquet
 from moneytrail.ingest.report import IngestReport, QuarantineSample, TableCounts
+from moneytrail.ingest.report import progress as report_progress
 from moneytrail.ingest.sources import (
     Source,
+    first_line,
     ident,
     line_fix_sql,
     open_source,
     rejected_lines_sql,
     scan_sql,
+    set_origin,
     sql_literal,
+    unreadable,
 )
 from moneytrail.ingest.stream import GiveUp, Streamed, area_of, reads_only, stream
 from moneytrail.ingest.validate import absent_columns, stage_sql
-from moneytrail.schema import catalog, table
+from moneytrail.schema import table
 from moneytrail.settings import get_settings
-from moneytrail.workspace import RunManifest, Workspace, file_sha256
+from moneytrail.workspace import RunManifest, Workspace
 
 SAMPLE_REASONS = 5
 # DuckDB's memory limit when MONEYTRAIL_MEMORY_LIMIT is not set. The validated rows are held in
@@ -71,7 +75,7 @@ def ingest(
     ws = workspace if isinstance(workspace, Workspace) else Workspace(workspace)
     path = Path(path)
     t0 = time.perf_counter()
-    with _progress(progress) as prog, tempfile.TemporaryDirectory(prefix="moneytrail-ingest-") as tmp:
+    with report_progress(progress) as prog, tempfile.TemporaryDirectory(prefix="moneytrail-ingest-") as tmp:
         run = _Run(ws, path, fmt, strict, Path(tmp), prog)
         try:
             report = run.execute()
@@ -79,24 +83,6 @@ def ingest(
             run.close()
     report.duration_s = time.perf_counter() - t0
     return report
-
-
-@contextlib.contextmanager
-def _progress(enabled: bool):
-    if not enabled:
-        yield None
-        return
-    from rich.console import Console
-    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-
-    with Progress(
-        SpinnerColumn(),
-        TextColumn("{task.description}"),
-        TimeElapsedColumn(),
-        console=Console(stderr=True),
-        transient=True,
-    ) as prog:
-        yield prog
 
 
 class _Run:
@@ -119,14 +105,15 @@ class _Run:
         self.positional: set[str] = set()
         # Tables written by the single pass, committed in _write_tables.
         self.streamed: dict[str, Streamed] = {}
-        self.hasher = cf.ThreadPoolExecutor(max_workers=1)
+        self.hashes: InputHashes | None = None
 
     def say(self, text: str) -> None:
         if self.prog is not None:
             self.prog.update(self.task, description=text)
 
     def close(self) -> None:
-        self.hasher.shutdown(wait=False, cancel_futures=True)
+        if self.hashes is not None:
+            self.hashes.close()
         for out in self.streamed.values():
             out.discard()
         if self.eng is not None:
@@ -150,20 +137,10 @@ class _Run:
         settings = get_settings()
         sources = self.fmt.sources(self.path)
         for src in sources:
-            _set_origin(src, self.path)
+            set_origin(src, self.path)
         origins = [p for p in dict.fromkeys(s.origin_path for s in sources) if p.is_file()]
-        stats = {p: p.stat() for p in origins}
-        known = _known_hashes(self.ws)
-        hashes: dict[Path, cf.Future] = {}
-        for p, st in stats.items():
-            sha = known.get((str(p), st.st_size, st.st_mtime_ns))
-            if sha is not None:
-                # An earlier ingest hashed this very file (same path, size and modification time).
-                hashes[p] = cf.Future()
-                hashes[p].set_result(sha)
-            else:
-                # Hash on a thread while DuckDB works (hashlib releases the GIL).
-                hashes[p] = self.hasher.submit(file_sha256, p)
+        self.hashes = InputHashes(self.ws, origins)
+        self.hashes.start()
         self.eng = make_engine(
             "duckdb",
             self.ws,
@@ -220,11 +197,7 @@ class _Run:
         self.report.tables = {t: c for t, c in counts.items() if table(t).kind != "truth"}
         self.report.truth = {t: c for t, c in counts.items() if table(t).kind == "truth"}
         with self.timed("hash inputs"):
-            for p, fut in hashes.items():
-                st = stats[p]
-                self.manifest.inputs.append(
-                    {"path": str(p), "bytes": st.st_size, "mtime_ns": st.st_mtime_ns, "sha256": fut.result()}
-                )
+            self.manifest.inputs.extend(self.hashes.entries())
         for t, c in counts.items():
             for k, v in c.to_dict().items():
                 self.manifest.counts[f"{t}.{k}"] = v
@@ -236,7 +209,7 @@ class _Run:
     def _stream_tables(self, mappings: list[Mapping], by_table: dict[str, list[int]]) -> None:
         """Validate and write in one pass the tables that allow it (see moneytrail.ingest.stream)."""
         loaded = [t for t in by_table if table(t).kind == "input"]
-        targets = {t for t, _ in _placeholder_targets(loaded)}
+        targets = {t for t, _ in merge.placeholder_targets(loaded)}
         for t, idx in by_table.items():
             m = mappings[idx[0]]
             if len(idx) != 1 or m.derived or not self._is_positional(m) or t in targets:
@@ -252,9 +225,7 @@ class _Run:
                 self._give_up(t, m.source, {})
                 continue
             except duckdb.Error as e:
-                raise InputFileError(
-                    f"The input file {_file_in(e, m.source)} cannot be read: {_first_line(e)}"
-                ) from None
+                raise unreadable(e, m.source) from None
             if self._has_rejects(m.source):
                 # Some lines could not be split into fields: positions are no longer lines.
                 self._give_up(t, m.source, outs)
@@ -263,7 +234,11 @@ class _Run:
             for name, out in outs.items():
                 if out.bad:
                     # The quarantine reads a table's bad rows from stage_<table>.
-                    self.con.register(f"stage_{name}", out.bad_rows())
+                    self.con.register(f"bad_{name}", out.bad_rows())
+                    self.con.execute(
+                        f"CREATE OR REPLACE VIEW stage_{name} AS "
+                        f"SELECT {sql_literal(out.file)} AS _file, * FROM bad_{name}"
+                    )
                 self.con.execute(
                     f"CREATE OR REPLACE VIEW new_{name} AS SELECT * FROM read_parquet({sql_literal(str(out.path))})"
                 )
@@ -311,9 +286,7 @@ class _Run:
                             f"CREATE OR REPLACE TEMP TABLE scan_{src.name} AS {scan_sql(src, numbered=False)}"
                         )
                 except duckdb.Error as e:
-                    raise InputFileError(
-                        f"The input file {_file_in(e, src)} cannot be read: {_first_line(e)}"
-                    ) from None
+                    raise unreadable(e, src) from None
                 self.con.execute(
                     f"CREATE OR REPLACE VIEW {src.relation} AS SELECT * EXCLUDE (_line), "
                     f"CAST(rowid + 2 AS BIGINT) AS _line FROM scan_{src.name}"
@@ -346,9 +319,7 @@ class _Run:
             # the temporary folder when it outgrows the memory limit.
             self.con.execute(f"CREATE OR REPLACE TEMP {kind} stage_{i} AS {sql}")
         except duckdb.Error as e:
-            raise InputFileError(
-                f"The input file {_file_in(e, m.source)} cannot be read: {_first_line(e)}"
-            ) from None
+            raise unreadable(e, m.source) from None
 
     def _stage_relation(self, i: int, m: Mapping) -> str:
         """``stage_<i>`` with every column of the table, ``_m``, ``_line`` and ``_file``."""
@@ -499,12 +470,14 @@ class _Run:
     def _write_tables(self, by_table, counts: dict[str, TableCounts]) -> None:
         # Placeholders: ids referenced by loaded rows but described by no row.
         loaded = [t for t in by_table if table(t).kind == "input"]
-        targets = _placeholder_targets(loaded)
+        targets = merge.placeholder_targets(loaded)
         ph: dict[str, int] = {}
         for target, refs in targets:
             tab = table(target)
             if target not in by_table:
-                self.con.execute(f"CREATE OR REPLACE VIEW new_{target} AS SELECT * FROM ({_empty_sql(tab)})")
+                self.con.execute(
+                    f"CREATE OR REPLACE VIEW new_{target} AS SELECT * FROM ({merge.empty_sql(tab)})"
+                )
             existing, _ = self._existing(target, "tables")
             holders = ["new_parties"] if "parties" in by_table else []
             if self.ws.has("parties"):
@@ -545,70 +518,10 @@ class _Run:
                 return write_parquet(self.con, sql, tmp)
             except duckdb.Error as e:
                 raise EngineError(
-                    f"The duckdb engine failed writing {label}: {_first_line(e)}", sql=sql
+                    f"The duckdb engine failed writing {label}: {first_line(e)}", sql=sql
                 ) from e
 
 
 def _reads(m: Mapping, src: Source) -> bool:
     """Whether the mapping's SQL reads the source's scan view."""
     return re.search(rf"\b{re.escape(src.relation)}\b", m.sql) is not None
-
-
-def _known_hashes(ws: Workspace) -> dict[tuple[str, int, int], str]:
-    """sha256 of inputs earlier ingests recorded, by (path, bytes, modification time in ns)."""
-    out = {}
-    for m in ws.manifests("ingest"):
-        for entry in m.get("inputs", []):
-            if {"path", "bytes", "mtime_ns", "sha256"} <= entry.keys():
-                out[(entry["path"], entry["bytes"], entry["mtime_ns"])] = entry["sha256"]
-    return out
-
-
-def _set_origin(src: Source, given: Path) -> None:
-    """Give ``src`` the user's file as origin when the format read a file of its own making.
-
-    A format that converts its input first (to a temporary Parquet file) returns sources outside
-    the path the user gave; their rows, hashes and quarantine belong to the user's file.
-    """
-    if src.origin is not None:
-        return
-    root, here = given.resolve(), src.path.resolve()
-    if here != root and root not in here.parents:
-        # As given (not resolved): the format names its rows' ``_file`` the same way.
-        src.origin = given
-
-
-def _placeholder_targets(loaded: list[str]) -> list[tuple[str, list[tuple[str, str]]]]:
-    """(target table, [(new-rows relation, column)]) for every declared ref, parties last."""
-    refs: dict[str, list[tuple[str, str]]] = defaultdict(list)
-    for t in loaded:
-        for col in table(t).columns:
-            if not col.ref:
-                continue
-            target, _, tcol = col.ref.partition(".")
-            tab = catalog().get(target)
-            if tab is None or tab.key != tcol or not _placeholder_possible(tab):
-                continue
-            refs[target].append((f"new_{t}", col.name))
-    order = sorted(refs, key=lambda name: name == "parties")
-    return [(t, refs[t]) for t in order]
-
-
-def _placeholder_possible(tab) -> bool:
-    fillable = {tab.key, "source", "source_id", *merge.PLACEHOLDER_DEFAULTS.get(tab.name, {})}
-    return set(tab.required) <= fillable
-
-
-def _empty_sql(tab) -> str:
-    cols = ", ".join(f'CAST(NULL AS {c.sql_type}) AS "{c.name}"' for c in tab.columns)
-    return f"SELECT {cols}, CAST(0 AS BIGINT) AS _m, CAST(0 AS BIGINT) AS _line WHERE false"
-
-
-def _file_in(e: BaseException, default: Source) -> str:
-    m = re.search(r"file\s*[=:]\s*(\S+)", str(e))
-    return m.group(1) if m else str(default.path)
-
-
-def _first_line(e: BaseException) -> str:
-    text = str(e).strip() or type(e).__name__
-    return text.splitlines()[0]

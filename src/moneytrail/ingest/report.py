@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -69,3 +70,22 @@ class IngestReport:
             "quarantine_samples": [s.__dict__ for s in self.samples],
             "duration_s": round(self.duration_s, 3),
         }
+
+
+@contextlib.contextmanager
+def progress(enabled: bool):
+    """A rich progress display on stderr, or None when not ``enabled``."""
+    if not enabled:
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        TimeElapsedColumn(),
+        console=Console(stderr=True),
+        transient=True,
+    ) as prog:
+        yield prog

@@ -21,6 +21,7 @@ from __future__ import annotations
 import csv
 import gzip
 import io
+import re
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -131,7 +132,7 @@ def parquet_columns(con, path: Path) -> list[str]:
         rows = con.execute(f"DESCRIBE SELECT * FROM read_parquet({sql_literal(str(path))})").fetchall()
     except Exception as e:
         raise InputFileError(
-            f"The input file {path} is not a readable Parquet file: {_first_line(e)}"
+            f"The input file {path} is not a readable Parquet file: {first_line(e)}"
         ) from None
     return [r[0] for r in rows]
 
@@ -244,6 +245,28 @@ def line_fix_sql(src: Source) -> str:
     """
 
 
-def _first_line(e: BaseException) -> str:
+def first_line(e: BaseException) -> str:
+    """The first line of an error's message (DuckDB's messages go on with context)."""
     text = str(e).strip() or type(e).__name__
     return text.splitlines()[0]
+
+
+def unreadable(e: BaseException, src: Source) -> InputFileError:
+    """The one-sentence error for a file DuckDB failed to read, naming the file it names."""
+    m = re.search(r"file\s*[=:]\s*(\S+)", str(e))
+    name = m.group(1) if m else str(src.path)
+    return InputFileError(f"The input file {name} cannot be read: {first_line(e)}")
+
+
+def set_origin(src: Source, given: Path) -> None:
+    """Give ``src`` the user's file as origin when the format read a file of its own making.
+
+    A format that converts its input first (to a temporary Parquet file) returns sources outside
+    the path the user gave; their rows, hashes and quarantine belong to the user's file.
+    """
+    if src.origin is not None:
+        return
+    root, here = given.resolve(), src.path.resolve()
+    if here != root and root not in here.parents:
+        # As given (not resolved): the format names its rows' ``_file`` the same way.
+        src.origin = given

@@ -14,6 +14,12 @@ One query then reads the file, converts and checks every value and gives a bad r
 batches while DuckDB reads on. The derived tables are computed from the same batches. A record's
 line is its position + 2 (DuckDB keeps file order); the rare bad rows are kept for the quarantine.
 
+The work overlaps: DuckDB reads up to ``READ_AHEAD`` ahead on its threads, this thread splits
+each batch, each output file is encoded on a thread of its own and the derived tables are
+computed on another (:class:`~moneytrail.ingest.parquet.Lane`: in order, a bounded queue). Arrays
+are built from buffers and Arrow compute functions, never from Python values, which would make
+pyarrow import pandas.
+
 The pass gives up (:class:`GiveUp`), and the pipeline stages the table the general way, when
 64-bit hashes of two valid rows' keys are equal (the general route tells a duplicate from a hash
 collision) or when more than ``MAX_BAD_ROWS`` rows fail. The pipeline also falls back when the
@@ -22,6 +28,7 @@ CSV reader rejected lines, since positions are then no longer lines.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import uuid
@@ -33,7 +40,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from moneytrail.ingest.formats import Mapping
-from moneytrail.ingest.parquet import BATCH_ROWS, BatchWriter
+from moneytrail.ingest.parquet import BATCH_ROWS, BatchWriter, Lane
 from moneytrail.ingest.sources import ident, sql_literal
 from moneytrail.ingest.validate import stage_sql
 from moneytrail.schema import table
@@ -42,9 +49,15 @@ from moneytrail.workspace import Workspace
 # Past this many bad rows (each holding up to 10,000 characters of raw text) the single pass stops
 # holding them in memory and the table is staged instead.
 MAX_BAD_ROWS = 10_000
-BAD_SCHEMA = pa.schema(
-    [("_file", pa.string()), ("_line", pa.int64()), ("_raw", pa.string()), ("_reason", pa.string())]
-)
+# Physical operators that hand every row on, in the order they get it: all the file's query may
+# have, since a record's line is its position. Anything else (a hash join, which DuckDB also makes
+# of an ``IN (...)`` list, an aggregate, a window) may reorder rows.
+IN_FILE_ORDER = frozenset({"READ_CSV", "PROJECTION"})
+# A derived mapping's rows carry their lines, so it may drop rows, not reorder them.
+IN_BATCH_ORDER = frozenset({"PYTHON_ARROW_SCAN", "ARROW_SCAN", "PROJECTION", "FILTER"})
+# What DuckDB may read ahead of the batches being validated and written.
+READ_AHEAD = "256MB"
+BAD_SCHEMA = pa.schema([("_line", pa.int64()), ("_raw", pa.string()), ("_reason", pa.string())])
 
 
 class GiveUp(Exception):
@@ -62,6 +75,8 @@ class Streamed:
 
     table: str
     path: Path
+    # The input file the table's rows come from.
+    file: str
     read: int = 0
     loaded: int = 0
     bad: list[pa.RecordBatch] = field(default_factory=list)
@@ -71,7 +86,7 @@ class Streamed:
         return area_of(self.table)
 
     def bad_rows(self) -> pa.Table:
-        """The rows that failed validation: ``_file, _line, _raw, _reason``."""
+        """The rows that failed validation: ``_line, _raw, _reason`` (all from ``file``)."""
         return pa.Table.from_batches(self.bad, BAD_SCHEMA)
 
     def commit(self, ws: Workspace) -> None:
@@ -96,8 +111,9 @@ def stream(con, ws: Workspace, m: Mapping, derived: list[Mapping]) -> dict[str, 
     Raises :class:`GiveUp` when the pass cannot be exact, and DuckDB's error when the file cannot
     be read; either way nothing written is kept.
     """
-    outs = {t: Streamed(t, _aside(ws, t)) for t in [m.table, *(d.table for d in derived)]}
-    writers = {t: BatchWriter(out.path, _schema(t)) for t, out in outs.items()}
+    outs = {m.table: Streamed(m.table, _aside(ws, m.table), str(m.source.path))}
+    outs.update({d.table: Streamed(d.table, _aside(ws, d.table), str(d.source.path)) for d in derived})
+    writers = {t: BatchWriter(out.path, _schema(t), background=True) for t, out in outs.items()}
     cur = con.cursor()
     try:
         _run(con, cur, m, derived, outs, writers)
@@ -130,32 +146,36 @@ def _columns_sql(names: list[str]) -> str:
     return ", ".join(ident(c) for c in names)
 
 
-def _split(
-    batch: pa.RecordBatch, lines: np.ndarray, file: str
-) -> tuple[pa.RecordBatch, np.ndarray, pa.RecordBatch | None]:
-    """(valid rows, their lines, bad rows as ``_file, _line, _raw, _reason`` or None)."""
+def _output_types(con, sql: str) -> tuple[list[str], list[pa.DataType]]:
+    """The names and Arrow types of ``sql``'s columns, without running it."""
+    schema = con.sql(f"SELECT * FROM ({sql}) LIMIT 0").to_arrow_table().schema
+    return schema.names, schema.types
+
+
+def _positions(first: int, count: int) -> pa.Array:
+    """The int64 array ``first, first + 1, ...`` (``count`` values)."""
+    # From numpy's buffer: pa.array() would import pandas to check what it was given.
+    values = np.arange(first, first + count, dtype=np.int64)
+    return pa.Array.from_buffers(pa.int64(), count, [None, pa.py_buffer(values)])
+
+
+def _split(batch: pa.RecordBatch, lines: pa.Array) -> tuple[pa.RecordBatch, pa.Array, pa.RecordBatch | None]:
+    """(valid rows, their lines, bad rows as ``_line, _raw, _reason`` or None)."""
     reason = batch.column("_reason")
     if reason.null_count == batch.num_rows:
         return batch, lines, None
     bad = reason.is_valid()
-    flags = bad.to_numpy(zero_copy_only=False)
-    where = pa.array(np.flatnonzero(flags))
     rows = pa.RecordBatch.from_arrays(
-        [
-            pa.repeat(file, len(where)),
-            pa.array(lines[flags], pa.int64()),
-            batch.column("_raw").take(where),
-            reason.take(where),
-        ],
-        schema=BAD_SCHEMA,
+        [lines.filter(bad), batch.column("_raw").filter(bad), reason.filter(bad)], schema=BAD_SCHEMA
     )
-    return batch.filter(pc.invert(bad)), lines[~flags], rows
+    good = pc.invert(bad)
+    return batch.filter(good), lines.filter(good), rows
 
 
-def _write(out: Streamed, writer: BatchWriter, batch: pa.RecordBatch, lines: np.ndarray, file: str):
+def _write(out: Streamed, writer: BatchWriter, batch: pa.RecordBatch, lines: pa.Array):
     """Count and split one batch, write its valid rows; return them with their lines."""
     out.read += batch.num_rows
-    good, good_lines, bad = _split(batch, lines, file)
+    good, good_lines, bad = _split(batch, lines)
     if bad is not None:
         out.bad.append(bad)
         if sum(b.num_rows for b in out.bad) > MAX_BAD_ROWS:
@@ -196,6 +216,25 @@ class KeyOrder:
         self._last = keys[-1].as_py().encode()
 
 
+def plan_operators(con, sql: str) -> set[str]:
+    """The names of the operators in ``sql``'s physical plan (``HASH_JOIN``, ``PROJECTION``, ...)."""
+    plan = json.loads(con.execute(f"EXPLAIN (FORMAT json) {sql}").fetchall()[0][1])
+    found: set[str] = set()
+    nodes = list(plan)
+    while nodes:
+        node = nodes.pop()
+        found.add(node["name"])
+        nodes.extend(node.get("children", []))
+    return found
+
+
+def _check_order(con, sql: str, what: str, allowed: frozenset[str]) -> None:
+    """Give up unless every operator of the query keeps its rows in order (see ``IN_FILE_ORDER``)."""
+    odd = sorted(plan_operators(con, sql) - allowed)
+    if odd:
+        raise GiveUp(f"the query of {what} has {', '.join(odd)}, which may not keep the rows' order")
+
+
 def _run(con, cur, m: Mapping, derived: list[Mapping], outs, writers) -> None:
     tab = table(m.table)
     names = tab.column_names
@@ -211,41 +250,61 @@ def _run(con, cur, m: Mapping, derived: list[Mapping], outs, writers) -> None:
         derived_sql[d.table] = (
             f"SELECT {_columns_sql(dtab.column_names)}, _line, _reason, _raw FROM ({dstage})"
         )
+    cols = [*names, *m.extras]
+    _check_order(con, sql, m.table, IN_FILE_ORDER)
     if derived:
         # The derived mappings read each batch's loaded rows under the name of the loaded table.
-        cur.register("_loaded_rows", pa.table({"_line": pa.array([], pa.int64())}))
+        fields = [pa.field(c, t) for c, t in zip(*_output_types(con, sql), strict=True) if c in cols]
+        empty = pa.schema([*fields, pa.field("_line", pa.int64())])
+        cur.register("_loaded_rows", pa.Table.from_arrays([pa.nulls(0, f.type) for f in empty], schema=empty))
         cur.execute(
             f"CREATE OR REPLACE TEMP VIEW new_{m.table} AS "
             f"SELECT *, {sql_literal(file)} AS _file FROM _loaded_rows"
         )
+        for d in derived:
+            _check_order(cur, derived_sql[d.table], d.table, IN_BATCH_ORDER)
+
+    def derive(good: pa.RecordBatch, good_lines: pa.Array) -> None:
+        loaded = pa.Table.from_arrays([*(good.column(c) for c in cols), good_lines], names=[*cols, "_line"])
+        cur.register("_loaded_rows", loaded)
+        for d in derived:
+            result = cur.sql(derived_sql[d.table]).to_arrow_table().combine_chunks()
+            for part in result.to_batches():
+                _write(outs[d.table], writers[d.table], part, part.column("_line"))
+
     # DuckDB refuses to stream a query while a result of execute() is unfinished; finish it.
     con.complete()
+    # DuckDB reads ahead while this thread and the writers' threads work on earlier batches.
+    con.execute(f"SET streaming_buffer_size = '{READ_AHEAD}'")
     reader = con.sql(sql).to_arrow_reader(BATCH_ROWS)
     hashes: list[pa.Array] = []
     increasing = KeyOrder() if key else None
     main = outs[m.table]
-    # Closing the reader ends the scan when the pass gives up halfway.
-    with reader:
-        for batch in reader:
-            lines = np.arange(main.read + 2, main.read + 2 + batch.num_rows, dtype=np.int64)
-            good, good_lines = _write(main, writers[m.table], batch, lines, file)
-            if key:
-                hashes.append(good.column("_h"))
-                increasing.add(good.column(key))
-            if not derived or not good.num_rows:
-                continue
-            cols = [*names, *m.extras]
-            loaded = pa.Table.from_arrays(
-                [*(good.column(c) for c in cols), pa.array(good_lines)], names=[*cols, "_line"]
-            )
-            cur.register("_loaded_rows", loaded)
-            for d in derived:
-                result = cur.sql(derived_sql[d.table]).to_arrow_table().combine_chunks()
-                for part in result.to_batches():
-                    dlines = part.column("_line").to_numpy(zero_copy_only=False)
-                    _write(outs[d.table], writers[d.table], part, dlines, str(d.source.path))
+    # The derived tables are computed on a thread of their own, batch after batch in order.
+    lane = Lane("derived") if derived else None
+    try:
+        # Closing the reader ends the scan when the pass gives up halfway.
+        with reader:
+            for batch in reader:
+                lines = _positions(main.read + 2, batch.num_rows)
+                good, good_lines = _write(main, writers[m.table], batch, lines)
+                if key:
+                    hashes.append(good.column("_h"))
+                    increasing.add(good.column(key))
+                if lane is not None and good.num_rows:
+                    lane.submit(derive, good, good_lines)
+        if lane is not None:
+            lane.finish()
+    except BaseException:
+        if lane is not None:
+            lane.cancel()
+        raise
+    finally:
+        con.execute("RESET streaming_buffer_size")
     if hashes and not increasing.ok:
-        cur.register("_key_hashes", pa.table({"h": pa.chunked_array(hashes, pa.uint64())}))
+        cur.register(
+            "_key_hashes", pa.Table.from_arrays([pa.chunked_array(hashes, pa.uint64())], names=["h"])
+        )
         repeated = cur.execute(
             "SELECT count(*) FROM (SELECT h FROM _key_hashes GROUP BY h HAVING count(*) > 1)"
         ).fetchone()[0]

@@ -183,7 +183,7 @@ def stage_sql(
 ) -> str:
     """Typed rows of ``mapping_sql`` with ``_line``, ``_file``, ``_reason`` and, for bad rows, ``_raw``.
 
-    ``extras`` (``x_*`` columns of the mapping) are passed through as text. ``literals`` maps
+    ``extras`` (``x_*`` columns of the mapping) are passed through unchanged. ``literals`` maps
     columns whose value is the same SQL literal on every row to that literal (see ``Mapping``).
     """
     # Each value is converted once (``_v_<column>``) and used by both the checks and the output.

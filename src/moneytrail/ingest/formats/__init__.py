@@ -36,8 +36,8 @@ class Mapping:
     present: list[str]
     source: Source
     origin: dict[str, str] = field(default_factory=dict)
-    # Extra text columns (named ``x_*``) kept in the staged rows but never in the table: labels
-    # read in the same pass, for a ``derived`` mapping to turn into truth.
+    # Extra columns (named ``x_*``, any type) kept in the staged rows but never in the table:
+    # labels read in the same pass, for a ``derived`` mapping to turn into truth.
     extras: list[str] = field(default_factory=list)
     # A derived mapping reads the loaded rows (``new_<table>`` views) of other mappings, after
     # they were staged and de-duplicated.
