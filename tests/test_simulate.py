@@ -111,6 +111,24 @@ def test_a_failure_here_stops_the_population_process(tmp_path, monkeypatch):
     assert threading.active_count() == before
 
 
+def test_the_cycle_collector_is_paused_while_a_world_is_built(tmp_path, monkeypatch):
+    import gc
+
+    from moneytrail.simulate.channels import Flows
+
+    seen = []
+    run = Flows.run
+
+    def watched(self):
+        seen.append(gc.isenabled())
+        return run(self)
+
+    monkeypatch.setattr(Flows, "run", watched)
+    assert gc.isenabled()
+    simulate("tiny", seed=5, out=tmp_path / "w", days=10)
+    assert seen and not any(seen) and gc.isenabled()
+
+
 def test_files_follow_the_declared_schemas(tiny):
     for name in TABLES:
         schema = pq.read_schema(tiny / f"{name}.parquet").remove_metadata()

@@ -144,3 +144,60 @@ def test_fast_random_serves_a_run_of_draws_like_single_draws():
     expected = [single.random() for _ in range(13)]
     assert batch.randoms(2) + batch.randoms(0) + batch.randoms(11) == expected
     assert batch.random() == single.random()
+
+
+def test_party_and_account_rows_keep_every_value_in_its_own_column():
+    import inspect
+
+    b = Book()
+    party_args = {name: f"v-{name}" for name in inspect.signature(Book.party).parameters if name != "self"}
+    account_args = {
+        name: f"v-{name}" for name in inspect.signature(Book.account).parameters if name != "self"
+    }
+    assert b.party(**party_args) == 0 and b.party(**party_args) == 1
+    assert b.account(**account_args) == 0
+    assert {k: v[1] for k, v in b.parties.cols.items()} == party_args
+    assert {k: v[0] for k, v in b.accounts.cols.items()} == account_args
+    assert len(b.parties) == 2 and b.account_country == ["v-country"]
+
+
+def test_population_messages_cross_the_pipe_with_their_arrays():
+    import multiprocessing as mp
+    import threading
+
+    from moneytrail.simulate.population import _recv, _send
+
+    sent = (
+        "chunk",
+        (
+            {
+                "ts": np.arange(300_000, dtype=np.int64),  # larger than a pipe's buffer
+                "src": np.arange(10, dtype=np.int32)[::2],  # not contiguous: pickled in place
+                "amount": np.linspace(0, 1, 7),
+            },
+            {"casino": np.empty(0, np.int64), "names": ["a", None]},
+        ),
+    )
+    a, b = mp.Pipe(duplex=False)
+    sender = threading.Thread(target=_send, args=(b, sent))
+    sender.start()
+    status, (txns, sess) = _recv(a)
+    sender.join()
+    assert status == "chunk" and sess["names"] == ["a", None] and sess["casino"].dtype == np.int64
+    for k, v in sent[1][0].items():
+        assert txns[k].dtype == v.dtype and np.array_equal(txns[k], v), k
+    txns["ts"][0] = 5  # the received arrays are the receiver's own, writable memory
+    assert sent[1][0]["ts"][0] == 0
+
+
+def test_the_population_process_does_not_import_the_writer():
+    import subprocess
+    import sys
+
+    # the fork server imports this module before each world: Parquet and the writer stay out
+    code = (
+        "import sys, moneytrail.simulate.population; "
+        "print(sorted(m for m in ('pyarrow', 'moneytrail.simulate.world') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

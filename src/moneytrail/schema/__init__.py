@@ -133,7 +133,8 @@ def _parse_column(table: str, name: str, spec: object) -> Column:
 
 def parse_catalog(text: str) -> dict[str, Table]:
     """Parse the YAML text of a schema declaration strictly."""
-    data = yaml.safe_load(text)
+    # libyaml's parser when PyYAML has it: the same mapping, several times faster
+    data = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     if not isinstance(data, dict) or not isinstance(data.get("tables"), dict):
         raise SchemaError("canonical.yaml must have a top-level 'tables' mapping.")
     out: dict[str, Table] = {}

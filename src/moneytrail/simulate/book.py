@@ -60,6 +60,15 @@ TXN_DTYPES = {
     "ref": np.int64,
 }
 TXN_CHUNK_ROWS = 1 << 16
+# the columns of the party and account rows, in the order Book.party and Book.account give them
+PARTY_COLUMNS = (
+    "kind", "name", "name_native", "birth_date", "nationality", "occupation", "declared_income", "address",
+    "phone", "email", "document_number", "country", "source", "person_id", "role", "network", "variant",
+)  # fmt: skip
+ACCOUNT_COLUMNS = (
+    "holder", "institution", "itype", "country", "currency", "opened_at", "is_external", "source", "role",
+    "network", "typology",
+)  # fmt: skip
 
 
 class Vocab:
@@ -97,6 +106,17 @@ class Rows:
             self.cols = {k: [] for k in values}
         for k, v in values.items():
             self.cols[k].append(v)
+        return n
+
+    def append(self, names: tuple[str, ...], row: tuple) -> int:
+        """Like :meth:`add` with the values given in the order of ``names`` (no keyword dict to
+        build and walk: the entity tables take hundreds of thousands of rows)."""
+        cols = self.cols
+        if not cols:
+            self.cols = cols = {k: [] for k in names}
+        n = len(cols[names[0]])
+        for k, v in zip(names, row, strict=True):
+            cols[k].append(v)
         return n
 
     def __len__(self) -> int:
@@ -156,25 +176,11 @@ class Book:
         country: str | None = "CA",
     ) -> int:
         """Add a party record and its identity truth; returns its index (id ``P%08d``)."""
-        return self.parties.add(
-            kind=kind,
-            name=name,
-            name_native=name_native,
-            birth_date=birth_date,
-            nationality=nationality,
-            occupation=occupation,
-            declared_income=declared_income,
-            address=address,
-            phone=phone,
-            email=email,
-            document_number=document_number,
-            country=country,
-            source=source,
-            person_id=person_id,
-            role=role,
-            network=network,
-            variant=variant,
-        )
+        return self.parties.append(
+            PARTY_COLUMNS,
+            (kind, name, name_native, birth_date, nationality, occupation, declared_income, address, phone,
+             email, document_number, country, source, person_id, role, network, variant),
+        )  # fmt: skip
 
     def account(
         self,
@@ -193,19 +199,11 @@ class Book:
     ) -> int:
         """Add an account and its truth; returns its index (id ``A%08d``)."""
         self.account_country.append(country)
-        return self.accounts.add(
-            holder=holder,
-            institution=institution,
-            itype=itype,
-            country=country,
-            currency=currency,
-            opened_at=opened_at,
-            is_external=is_external,
-            source=source,
-            role=role,
-            network=network,
-            typology=typology,
-        )
+        return self.accounts.append(
+            ACCOUNT_COLUMNS,
+            (holder, institution, itype, country, currency, opened_at, is_external, source, role, network,
+             typology),
+        )  # fmt: skip
 
     # -- transactions -----------------------------------------------------------------------
     def txn(

@@ -15,7 +15,9 @@ built; the chunks are re-indexed like the population when they are used.
 from __future__ import annotations
 
 import contextlib
+import gc
 import multiprocessing as mp
+import pickle
 import queue
 import threading
 from collections.abc import Iterator
@@ -98,15 +100,40 @@ def _build(book: Book, inst: Institutions, params: dict, scale: float, t0: int, 
     )
 
 
-def _child(conn, args, plan: BulkPlan) -> None:
+def _send(conn, message) -> None:
+    """Send ``message`` with its arrays' memory written to the pipe as it is: a pickle of the
+    rest, the buffer sizes, then each buffer (no copies into a pickle on either side)."""
+    buffers: list[pickle.PickleBuffer] = []
+    head = pickle.dumps(message, protocol=5, buffer_callback=buffers.append)
+    raw = [b.raw() for b in buffers]
+    conn.send_bytes(pickle.dumps((head, [r.nbytes for r in raw]), protocol=5))
+    for r in raw:
+        conn.send_bytes(r)
+
+
+def _recv(conn):
+    """A message sent by :func:`_send`, its arrays read straight into their own memory."""
+    head, sizes = pickle.loads(conn.recv_bytes())
+    buffers = []
+    for n in sizes:
+        buf = bytearray(n)
+        conn.recv_bytes_into(buf)
+        buffers.append(buf)
+    return pickle.loads(head, buffers=buffers)
+
+
+def _child(conn, args: bytes, plan: BulkPlan) -> None:
+    # this process builds, sends and exits: a cycle collector's passes would only cost time
+    gc.disable()
     try:
+        args = pickle.loads(args)
         payload = _build(*args)
-        conn.send(("ok", payload))
+        _send(conn, ("ok", payload))
         book, params = args[0], args[2]
         for chunk in plan.generate(payload[-1], params, book):
-            conn.send(("chunk", chunk))
+            _send(conn, ("chunk", chunk))
     except BaseException as e:  # noqa: BLE001 - handed to the parent, which raises it
-        conn.send(("error", e))
+        _send(conn, ("error", e))
     finally:
         conn.close()
 
@@ -140,23 +167,35 @@ class PopulationBuild:
             ctx = mp.get_context("forkserver")
             ctx.set_forkserver_preload([__name__])
             conn, child_conn = ctx.Pipe(duplex=False)
-            self.proc = ctx.Process(target=_child, args=(child_conn, self.args, plan), daemon=True)
-            self.proc.start()
-            child_conn.close()
+            # the arguments are pickled now, while the book holds only the shared prefix: the
+            # process is started by the receiving thread (waiting for a fresh fork server to
+            # import its modules takes a while), and this one goes on adding to the book meanwhile
+            args = pickle.dumps(self.args, protocol=pickle.HIGHEST_PROTOCOL)
+            self.proc = ctx.Process(target=_child, args=(child_conn, args, plan), daemon=True)
+            self._started = threading.Event()
             # received as they come, so the child runs ahead while this process builds the networks
             self.inbox: queue.Queue = queue.Queue(maxsize=CHUNKS_AHEAD)
-            self.reader = threading.Thread(target=self._receive, args=(conn, len(plan.chunks)), daemon=True)
+            self.reader = threading.Thread(
+                target=self._receive, args=(conn, child_conn, len(plan.chunks)), daemon=True
+            )
             self.reader.start()
 
-    def _receive(self, conn, n_chunks: int) -> None:
+    def _receive(self, conn, child_conn, n_chunks: int) -> None:
         try:
+            try:
+                self.proc.start()
+            finally:
+                child_conn.close()
+                self._started.set()
             for _ in range(1 + n_chunks):
-                msg = conn.recv()
+                msg = _recv(conn)
                 self.inbox.put(msg)
                 if msg[0] == "error":
                     return
         except (EOFError, OSError) as e:
             self.inbox.put(("error", RuntimeError(f"The population process stopped early ({e!r}).")))
+        except BaseException as e:  # noqa: BLE001 - the process could not start: the caller raises it
+            self.inbox.put(("error", e))
         finally:
             conn.close()
 
@@ -219,6 +258,7 @@ class PopulationBuild:
         """Stop the second process (when the rest of the world failed)."""
         if self.proc is None:
             return
+        self._started.wait()
         if self.proc.is_alive():
             self.proc.terminate()
             self.proc.join()
