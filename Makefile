@@ -26,7 +26,10 @@ $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Python 3.11 is needed ($(PYTHON) not found)."; exit 2; }
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	@$(BIN)/python -m pip install --quiet --upgrade pip uv
-	@$(BIN)/uv pip install --quiet --python $(BIN)/python -e ".[dev]"
+	@$(BIN)/uv pip install --quiet --compile-bytecode --python $(BIN)/python -e ".[dev]"
+	@# byte-compiled once here, so no command pays for compiling its imports (where the
+	@# environment forbids Python to write bytecode, it would pay on every run)
+	@$(BIN)/python -m compileall -q -j 0 src
 	@touch $(STAMP)
 
 demo: setup
