@@ -364,3 +364,69 @@ def test_sampled_oof_predicts_every_row_from_a_model_that_never_saw_its_group(mo
     oof = train.sampled_group_oof(RiskModel(n_estimators=30, min_child_samples=5), X, y, groups, 3, 0)
     assert (oof > 0).all()  # every row got an out-of-fold prediction, not only the sampled ones
     assert oof[y == 1].mean() > oof[y == 0].mean() + 0.3
+
+
+def test_alert_mask_breaks_ties_by_id_whether_ids_are_numbers_or_text():
+    s = np.array([0.5, 0.9, 0.9, 0.0, 0.9, 0.1])  # three rows tie at the top; two alert
+    numbers = np.array([0, 10, 9, 3, 2, 5])
+    assert np.flatnonzero(alert_mask(s, numbers, 0.34)).tolist() == [2, 4]  # ids 9 and 2: as numbers
+    text = numbers.astype(str)
+    assert np.flatnonzero(alert_mask(s, text, 0.34)).tolist() == [1, 4]  # "10" < "2" < "9": as text
+    assert not alert_mask(np.zeros(4), np.arange(4), 0.5).any()  # a zero score never alerts
+
+
+def test_contributions_json_is_the_json_of_the_contributions():
+    from moneytrail.score.explain import contributions_json
+
+    top = [("hop_share", 0.1234), ("payment:amount", 1e-05), ("x", 3.0)]
+    assert contributions_json(top) == json.dumps(dict(top))
+    assert json.loads(contributions_json([("a", float("nan"))]))["a"] != 0  # still valid JSON
+    assert contributions_json([]) == "{}"
+
+
+def test_scoring_codes_every_account_and_transaction_in_id_order():
+    from moneytrail.score.featurize import coded_accounts_sql, coded_transactions_sql
+
+    con = duckdb.connect()
+    con.execute(
+        "CREATE TABLE accounts AS SELECT * FROM (VALUES ('b', 'P1', 'CA', 'CAD'), ('a', 'P2', 'CA', 'CAD')) "
+        "AS v(account_id, holder_party_id, country, currency)"
+    )
+    con.execute(
+        "CREATE TABLE transactions AS SELECT * FROM (VALUES ('t2', 'a', 'z'), ('t1', 'b', 'a')) "
+        "AS v(txn_id, src_account_id, dst_account_id)"
+    )
+    for col in (
+        "ts TIMESTAMP",
+        "amount DOUBLE",
+        "amount_cad DOUBLE",
+        "currency VARCHAR",
+        "channel VARCHAR",
+        "country_src VARCHAR",
+        "country_dst VARCHAR",
+    ):
+        con.execute(f"ALTER TABLE transactions ADD COLUMN {col}")
+    con.execute(f"CREATE TABLE score_accounts AS {coded_accounts_sql()}")
+    acc = con.execute("SELECT code, account_key, known FROM score_accounts ORDER BY code").fetchall()
+    # 'z' is only seen in a transaction: it is coded (so no payment is lost) but not a known account
+    assert acc == [(1, "a", True), (2, "b", True), (3, "z", False)]
+    txns = con.execute(f"{coded_transactions_sql()} ORDER BY txn_id").fetchall()
+    assert [(t[0], t[1], t[2], t[3]) for t in txns] == [(1, "t1", 2, 1), (2, "t2", 1, 3)]
+    con.close()
+
+
+def test_party_scores_take_the_riskiest_account_and_the_union_of_typologies():
+    from moneytrail.score.pipeline import party_scores_sql
+
+    con = duckdb.connect()
+    con.execute(
+        "CREATE TABLE s AS SELECT * FROM (VALUES ('a1', 'P', 0.2e0, 'S1', 'low'), ('a2', 'P', 0.9e0, 'G1;S1', 'high'), "
+        "('a3', 'Q', 0.1e0, NULL, 'q'), ('a4', NULL, 0.99e0, 'G2', 'nobody')) "
+        "AS v(account_id, holder_party_id, score, typologies, reason)"
+    )
+    rows = con.execute(party_scores_sql("s")).fetchall()
+    con.close()
+    assert rows == [
+        ("P", 0.9, "a2;a1", "G1;S1", "accounts a2;a1; best: high"),
+        ("Q", 0.1, "a3", None, "accounts a3; best: q"),
+    ]

@@ -89,7 +89,8 @@ def legs_sql(transactions: str = "transactions", accounts: str = "accounts") -> 
 
 
 def flow_features_sql(legs: str = "legs") -> str:
-    """The 13 flow features plus amount shape, per account, from the legs relation ``legs``."""
+    """The flow features (but the distinct counts: :func:`distinct_counts_sql`) and the amount
+    shape, per account, from the legs relation ``legs``."""
     o = "CASE WHEN dir = 'out' THEN amt END"
     i = "CASE WHEN dir = 'in' THEN amt END"
     t = THRESHOLD_CAD
@@ -100,17 +101,29 @@ SELECT account_id,
   COALESCE(AVG({o}), 0) AS mean_out, COALESCE(AVG({i}), 0) AS mean_in,
   COALESCE(STDDEV_POP({o}), 0) AS std_out, COALESCE(STDDEV_POP({i}), 0) AS std_in,
   COALESCE(MAX({o}), 0) AS max_out, COALESCE(MAX({i}), 0) AS max_in,
-  COUNT(DISTINCT CASE WHEN dir = 'out' THEN cp END) AS cp_out,
-  COUNT(DISTINCT CASE WHEN dir = 'in' THEN cp END) AS cp_in,
   AVG(CASE WHEN amt = ROUND(amt / 100) * 100 THEN 1.0 ELSE 0.0 END) AS round_share,
   AVG(CASE WHEN amt >= {0.8 * t} AND amt < {t} THEN 1.0 ELSE 0.0 END) AS below_threshold_share,
   AVG(CASE WHEN channel = 'cash' THEN 1.0 ELSE 0.0 END) AS cash_share,
   AVG(CAST(xborder AS DOUBLE)) AS cross_border_share,
   AVG(CAST(foreign_ccy AS DOUBLE)) AS foreign_currency_share,
-  COUNT(DISTINCT CAST(ts AS DATE)) AS active_days,
   (EXTRACT(EPOCH FROM MAX(ts)) - EXTRACT(EPOCH FROM MIN(ts))) / 86400.0 AS span_days
 FROM {legs}
 GROUP BY account_id"""
+
+
+def distinct_counts_sql(legs: str = "legs") -> str:
+    """Distinct counterparties in and out, and active days, per account (each distinct set is
+    formed once and counted, cheaper than distinct aggregates in one pass)."""
+    return f"""
+WITH cps AS (
+  SELECT account_id, SUM(CASE WHEN dir = 'out' THEN 1 ELSE 0 END) AS cp_out,
+    SUM(CASE WHEN dir = 'in' THEN 1 ELSE 0 END) AS cp_in
+  FROM (SELECT DISTINCT account_id, cp, dir FROM {legs}) AS p GROUP BY account_id
+), days AS (
+  SELECT account_id, COUNT(*) AS active_days
+  FROM (SELECT DISTINCT account_id, CAST(ts AS DATE) AS d FROM {legs}) AS x GROUP BY account_id
+)
+SELECT cps.account_id, cp_out, cp_in, active_days FROM cps JOIN days ON days.account_id = cps.account_id"""
 
 
 def window_features_sql(legs: str = "legs") -> str:
@@ -124,10 +137,10 @@ WITH daily AS (
     SUM(CASE WHEN dir = 'out' THEN amt ELSE 0 END) AS v_out
   FROM {legs} GROUP BY account_id, CAST(ts AS DATE)
 ), weekly AS (
-  SELECT account_id, FLOOR(EXTRACT(EPOCH FROM ts) / 604800) AS w,
-    COUNT(DISTINCT CASE WHEN dir = 'in' THEN cp END) AS cp_in,
-    COUNT(DISTINCT CASE WHEN dir = 'out' THEN cp END) AS cp_out
-  FROM {legs} GROUP BY account_id, FLOOR(EXTRACT(EPOCH FROM ts) / 604800)
+  SELECT account_id, w, SUM(CASE WHEN dir = 'in' THEN 1 ELSE 0 END) AS cp_in,
+    SUM(CASE WHEN dir = 'out' THEN 1 ELSE 0 END) AS cp_out
+  FROM (SELECT DISTINCT account_id, FLOOR(EXTRACT(EPOCH FROM ts) / 604800) AS w, dir, cp FROM {legs}) AS x
+  GROUP BY account_id, w
 ), d AS (
   SELECT account_id, MAX(n_in) AS max_day_n_in, MAX(n_out) AS max_day_n_out,
     AVG(CASE WHEN v_in > 0 AND v_out > 0
@@ -209,16 +222,17 @@ SELECT acc.account_id, single_pair_share, single_pair_n,
 FROM acc LEFT JOIN wk ON wk.account_id = acc.account_id LEFT JOIN nb ON nb.account_id = acc.account_id"""
 
 
-def account_tabular_features_sql(transactions: str = "transactions", accounts: str = "accounts") -> str:
-    """All tabular features for every account (zeros for accounts without transactions)."""
+def account_tabular_features_sql(legs: str = "legs", accounts: str = "accounts") -> str:
+    """All tabular features for every account of ``accounts`` (zeros for accounts without
+    transactions), from the relation ``legs`` (see :func:`legs_sql`)."""
     z = "COALESCE"
     return f"""
-WITH legs AS ({legs_sql(transactions, accounts)}),
-flow AS ({flow_features_sql("legs")}),
-win AS ({window_features_sql("legs")}),
-tim AS ({timing_features_sql("legs")}),
-nbh AS ({neighbourhood_features_sql("legs")}),
-pair AS ({pair_features_sql("legs")})
+WITH flow AS ({flow_features_sql(legs)}),
+dc AS ({distinct_counts_sql(legs)}),
+win AS ({window_features_sql(legs)}),
+tim AS ({timing_features_sql(legs)}),
+nbh AS ({neighbourhood_features_sql(legs)}),
+pair AS ({pair_features_sql(legs)})
 SELECT a.account_id,
   {z}(n_out, 0) AS n_out, {z}(n_in, 0) AS n_in,
   {z}(sum_out, 0) AS sum_out, {z}(sum_in, 0) AS sum_in,
@@ -251,6 +265,7 @@ SELECT a.account_id,
   {z}(cp_single_pair_share, 0) AS cp_single_pair_share
 FROM {accounts} a
 LEFT JOIN flow ON flow.account_id = a.account_id
+LEFT JOIN dc ON dc.account_id = a.account_id
 LEFT JOIN win ON win.account_id = a.account_id
 LEFT JOIN tim ON tim.account_id = a.account_id
 LEFT JOIN nbh ON nbh.account_id = a.account_id

@@ -1,16 +1,38 @@
-"""Assemble the ``account_features`` table: tabular SQL features, detector hits and graph features."""
+"""Assemble the ``account_features`` table: tabular SQL features, detector hits and graph features.
+
+Scoring works on compact copies of the canonical tables (:func:`register_scoring_relations`):
+accounts and transactions get dense integer codes in id order, so every join and group-by of the
+features runs on integers rather than on id strings, and the per-account view of the transactions
+(the legs) is built once and shared by every feature query.
+"""
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from moneytrail.engine import Engine
-from moneytrail.score.features import TABULAR_FEATURES, account_tabular_features_sql, edges_sql
+from moneytrail.score.features import (
+    TABULAR_FEATURES,
+    account_tabular_features_sql,
+    edges_sql,
+    legs_sql,
+)
 from moneytrail.score.graph import GRAPH_FEATURES, graph_features
 from moneytrail.score.hits import HIT_FEATURES, account_hits_sql, hit_features_sql
 from moneytrail.score.signals import SIGNAL_FEATURES, account_signal_features_sql, txn_signals_sql
 
 FEATURES = TABULAR_FEATURES + SIGNAL_FEATURES + HIT_FEATURES + GRAPH_FEATURES
+
+# The compact relations scoring registers (see register_scoring_relations).
+ACCOUNTS, TXNS, LEGS, EDGES, SIGNALS = (
+    "score_accounts",
+    "score_txns",
+    "score_legs",
+    "score_edges",
+    "txn_signals",
+)
 
 
 def empty_hits_sql() -> str:
@@ -29,38 +51,75 @@ def hits_relation_sql(engine: Engine) -> str:
     return empty_hits_sql()
 
 
-def _components(engine: Engine) -> dict[str, str] | None:
-    """Connected components from the engine, when it offers them (smallest node id per component)."""
-    cc = getattr(engine, "connected_components", None)
-    if cc is None:
-        return None
-    sql = (
-        "SELECT src_account_id AS src, dst_account_id AS dst FROM transactions "
-        "WHERE src_account_id <> dst_account_id GROUP BY src_account_id, dst_account_id"
-    )
-    try:
-        res = cc(sql)
-    except NotImplementedError:
-        return None
-    if res is None:
-        return None
-    df = res.to_pandas() if hasattr(res, "to_pandas") else pd.DataFrame(res)
-    if df.shape[1] < 2:
-        return None
-    return dict(zip(df.iloc[:, 0].astype(str), df.iloc[:, 1].astype(str), strict=False))
+def coded_accounts_sql(transactions: str = "transactions", accounts: str = "accounts") -> str:
+    """Every account id (from ``accounts`` and from both ends of ``transactions``) with a dense
+    integer ``code`` in id order; ``known`` marks the ones in ``accounts``."""
+    return f"""
+WITH ids AS (
+  SELECT account_id FROM {accounts}
+  UNION SELECT src_account_id FROM {transactions}
+  UNION SELECT dst_account_id FROM {transactions}
+)
+SELECT CAST(ROW_NUMBER() OVER (ORDER BY ids.account_id) AS INTEGER) AS code, ids.account_id AS account_key,
+  CASE WHEN a.account_id IS NULL THEN FALSE ELSE TRUE END AS known,
+  a.holder_party_id, a.country, a.currency
+FROM ids LEFT JOIN {accounts} a ON a.account_id = ids.account_id
+WHERE ids.account_id IS NOT NULL"""
+
+
+def coded_transactions_sql(transactions: str = "transactions", coded_accounts: str = ACCOUNTS) -> str:
+    """The transactions with integer codes: ``txn_id`` numbers them in id order (the string id is
+    kept as ``txn_key``) and the account columns hold account codes."""
+    return f"""
+SELECT CAST(ROW_NUMBER() OVER (ORDER BY t.txn_id) AS BIGINT) AS txn_id, t.txn_id AS txn_key,
+  s.code AS src_account_id, d.code AS dst_account_id, t.ts, t.amount, t.amount_cad, t.currency,
+  t.channel, t.country_src, t.country_dst
+FROM {transactions} t
+JOIN {coded_accounts} s ON s.account_key = t.src_account_id
+JOIN {coded_accounts} d ON d.account_key = t.dst_account_id"""
+
+
+def register_scoring_relations(engine: Engine) -> None:
+    """Register the coded accounts and transactions, their legs and the edge list (see module doc).
+
+    The coded accounts are exposed with the canonical column names (``account_id`` is the code)
+    so the feature SQL runs on them unchanged.
+    """
+    engine.register_arrow(ACCOUNTS, engine.query(coded_accounts_sql(), label="account codes"))
+    engine.register_arrow(TXNS, engine.query(coded_transactions_sql(), label="transaction codes"))
+    coded = f"(SELECT code AS account_id, country, currency FROM {ACCOUNTS})"
+    engine.register_arrow(LEGS, engine.query(legs_sql(TXNS, coded), label="transaction legs"))
+    engine.register_arrow(EDGES, engine.query(edges_sql(TXNS), label="graph edges"))
+
+
+def coded_accounts_relation() -> str:
+    """The coded accounts under the canonical column names, for SQL that joins ``accounts``."""
+    return f"(SELECT code AS account_id, holder_party_id, country, currency FROM {ACCOUNTS})"
 
 
 def compute_account_features(engine: Engine, seed: int = 0, write: bool = True) -> pd.DataFrame:
     """Compute every account feature; write them as ``account_features`` and return them.
 
-    Truth tables are never read. The result has ``account_id``, :data:`FEATURES` and the
-    ``community_id`` used to group accounts into leads. The per-transaction signals are left
-    registered as ``txn_signals`` for the transaction features.
+    Truth tables are never read. The result has ``account_id``, :data:`FEATURES`, the
+    ``community_id`` used to group accounts into leads and the account's integer ``account_code``
+    (not written). The relations of :func:`register_scoring_relations` and the per-transaction
+    signals (``txn_signals``, coded) are left registered for the transaction scores.
     """
-    tab = engine.query(account_tabular_features_sql(), label="account tabular features").to_pandas()
-    engine.register_arrow("txn_signals", engine.query(txn_signals_sql(), label="transaction signals"))
-    sig = engine.query(account_signal_features_sql("txn_signals"), label="account signal features")
+    register_scoring_relations(engine)
+    known = f"(SELECT code AS account_id, country, currency FROM {ACCOUNTS} WHERE known)"
+    tab = engine.query(
+        account_tabular_features_sql(LEGS, known), label="account tabular features"
+    ).to_pandas()
+    engine.register_arrow(SIGNALS, engine.query(txn_signals_sql(TXNS), label="transaction signals"))
+    sig = engine.query(account_signal_features_sql(SIGNALS), label="account signal features")
     tab = tab.merge(sig.to_pandas(), on="account_id", how="left")
+    keys = engine.query(
+        f"SELECT code, account_key FROM {ACCOUNTS} WHERE known ORDER BY code", label="account keys"
+    ).to_pandas()
+    tab = tab.rename(columns={"account_id": "account_code"})
+    tab.insert(
+        0, "account_id", tab["account_code"].map(pd.Series(keys["account_key"].to_numpy(), keys["code"]))
+    )
     hits_sql = hits_relation_sql(engine)
     hits = engine.query(
         f"WITH account_hits AS ({hits_sql}) {hit_features_sql('account_hits')}", label="account hit features"
@@ -68,19 +127,25 @@ def compute_account_features(engine: Engine, seed: int = 0, write: bool = True) 
     df = tab.merge(hits, on="account_id", how="left")
     for f in HIT_FEATURES:
         df[f] = df[f].fillna(0.0).astype(float)
-    edges = engine.query(edges_sql(), label="graph edges").to_pandas()
-    seeds = dict(zip(df["account_id"], df["hit_score"], strict=True))
+    edges = engine.query(f"SELECT src, dst, n, value FROM {EDGES}", label="graph edge list").to_pandas()
+    order = np.argsort(df["account_code"].to_numpy(), kind="stable")
+    codes = df["account_code"].to_numpy()[order]
     gf = graph_features(
-        df["account_id"].tolist(), edges, seeds=seeds, components=_components(engine), seed=seed
+        codes,
+        edges,
+        seeds=df["hit_score"].to_numpy(float)[order],
+        ids=df["account_id"].to_numpy()[order],
+        seed=seed,
     )
     df = df.merge(gf, on="account_id", how="left")
-    df = df[["account_id", *FEATURES, "community_id"]].sort_values("account_id", kind="stable")
+    df = df[["account_id", *FEATURES, "community_id", "account_code"]].sort_values(
+        "account_id", kind="stable"
+    )
     df = df.reset_index(drop=True)
     for f in FEATURES:
         df[f] = df[f].astype(float).fillna(0.0)
     df["community_id"] = df["community_id"].fillna(-1).astype("int64")
     if write:
-        import pyarrow as pa
-
-        engine.write_arrow("account_features", pa.Table.from_pandas(df, preserve_index=False))
+        out = df.drop(columns=["account_code"])
+        engine.write_arrow("account_features", pa.Table.from_pandas(out, preserve_index=False))
     return df

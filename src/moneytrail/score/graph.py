@@ -1,9 +1,8 @@
 """Graph features of the money-flow graph, computed in memory with igraph.
 
 The edge list comes through the engine (portable SQL, aggregated per account pair), so the same
-code runs whichever engine stored the data. Connected components come from the engine when it
-offers them (``engine.connected_components``); everything else (PageRank, communities, cores,
-clustering, proximity to seeds) is igraph, which is fast and keeps parallel edges apart.
+code runs whichever engine stored the data; everything else (PageRank, components, communities,
+cores, clustering, proximity to seeds) is igraph on that one in-memory graph.
 """
 
 from __future__ import annotations
@@ -28,25 +27,31 @@ GRAPH_FEATURES = [
 ]
 
 
-def build_graph(nodes: list[str], edges: pd.DataFrame) -> tuple[ig.Graph, dict[str, int]]:
-    """A directed igraph over ``nodes`` with one edge per (src, dst) row of ``edges`` (count, value)."""
-    index = {n: i for i, n in enumerate(nodes)}
-    src = edges["src"].map(index)
-    dst = edges["dst"].map(index)
-    keep = src.notna() & dst.notna()
-    g = ig.Graph(n=len(nodes), directed=True)
-    pairs = np.column_stack([src[keep].astype(np.int64), dst[keep].astype(np.int64)])
-    g.add_edges(pairs.tolist())
-    g.es["n"] = edges.loc[keep, "n"].astype(float).tolist()
-    g.es["value"] = edges.loc[keep, "value"].astype(float).fillna(0.0).tolist()
-    return g, index
+def build_graph(nodes, edges: pd.DataFrame) -> tuple[ig.Graph, np.ndarray]:
+    """A directed igraph over ``nodes`` with one edge per (src, dst) row of ``edges`` (count, value).
+
+    Returns the graph and its edges as an (m, 2) array of vertex positions; rows of ``edges`` with
+    an end outside ``nodes`` are left out.
+    """
+    index = pd.Index(nodes)
+    src = index.get_indexer(edges["src"])
+    dst = index.get_indexer(edges["dst"])
+    keep = (src >= 0) & (dst >= 0)
+    pairs = np.column_stack([src[keep], dst[keep]]).astype(np.int64)
+    g = ig.Graph(n=len(index), edges=pairs, directed=True)
+    g.es["n"] = edges["n"].to_numpy(float)[keep]
+    g.es["value"] = np.nan_to_num(edges["value"].to_numpy(float)[keep])
+    return g, pairs
 
 
-def communities(g: ig.Graph, seed: int = 0) -> np.ndarray:
-    """Community id per vertex (Louvain on the undirected, count-weighted graph; seeded)."""
+def communities(g: ig.Graph, seed: int = 0, undirected: ig.Graph | None = None) -> np.ndarray:
+    """Community id per vertex (Louvain on the undirected, count-weighted graph; seeded).
+
+    ``undirected``: that graph when the caller already has it (edge attribute ``n`` summed).
+    """
     if g.vcount() == 0:
         return np.zeros(0, dtype=np.int64)
-    u = g.as_undirected(mode="collapse", combine_edges={"n": "sum", "value": "sum"})
+    u = undirected or g.as_undirected(mode="collapse", combine_edges={"n": "sum", "value": "sum"})
     # igraph draws from Python's `random`; a local seeded generator keeps runs byte-identical.
     ig.set_random_number_generator(random.Random(seed))
     try:
@@ -57,20 +62,19 @@ def communities(g: ig.Graph, seed: int = 0) -> np.ndarray:
 
 
 def graph_features(
-    nodes: list[str],
+    nodes,
     edges: pd.DataFrame,
-    seeds: dict[str, float] | None = None,
-    components: dict[str, str] | None = None,
+    seeds: np.ndarray | None = None,
+    ids=None,
     seed: int = 0,
 ) -> pd.DataFrame:
-    """Graph features per node; ``seeds`` maps risky accounts to a weight (detector severity).
+    """Graph features per node; ``seeds`` gives each node a risk weight (detector severity).
 
-    ``components`` maps a node to its connected-component id when the engine computed them;
-    otherwise igraph's weakly connected components are used.
+    ``ids`` (default ``nodes``) fill the result's ``account_id`` column, in node order.
     """
-    g, index = build_graph(nodes, edges)
+    g, es = build_graph(nodes, edges)
     n = g.vcount()
-    out = pd.DataFrame({"account_id": nodes})
+    out = pd.DataFrame({"account_id": list(nodes) if ids is None else ids})
     if n == 0:
         for f in GRAPH_FEATURES:
             out[f] = []
@@ -80,20 +84,15 @@ def graph_features(
     out["pagerank"] = np.asarray(g.pagerank(weights=w, directed=True)) * n
     out["degree_in"] = g.degree(mode="in")
     out["degree_out"] = g.degree(mode="out")
-    simple = g.as_undirected(mode="collapse")
+    simple = g.as_undirected(mode="collapse", combine_edges={"n": "sum", "value": "sum"})
     out["coreness"] = simple.coreness()
     out["clustering"] = np.nan_to_num(simple.transitivity_local_undirected(mode="zero"))
-    if components is not None:
-        comp = pd.Series([components.get(v, v) for v in nodes])
-    else:
-        comp = pd.Series(g.connected_components(mode="weak").membership)
-    out["component_size"] = comp.map(comp.value_counts()).to_numpy()
-    memb = communities(g, seed=seed)
-    cs = pd.Series(memb)
+    comp = np.asarray(simple.connected_components().membership)
+    out["component_size"] = np.bincount(comp)[comp]
+    memb = communities(g, seed=seed, undirected=simple)
     out["community_id"] = memb
-    out["community_size"] = cs.map(cs.value_counts()).to_numpy()
+    out["community_size"] = np.bincount(memb)[memb]
     # Share of the account's flow value that stays inside its community (closed loops of money).
-    es = np.array([e.tuple for e in g.es]) if g.ecount() else np.zeros((0, 2), dtype=int)
     val = np.asarray(g.es["value"]) if g.ecount() else np.zeros(0)
     if len(es):
         same = memb[es[:, 0]] == memb[es[:, 1]]
@@ -106,16 +105,13 @@ def graph_features(
         out["community_value_share"] = np.divide(inside, tot, out=np.zeros(n), where=tot > 0)
     else:
         out["community_value_share"] = 0.0
-    seeds = {k: v for k, v in (seeds or {}).items() if k in index and v > 0}
-    if seeds:
-        reset = np.zeros(n)
-        for k, v in seeds.items():
-            reset[index[k]] = v
+    reset = np.zeros(n) if seeds is None else np.maximum(np.nan_to_num(np.asarray(seeds, float)), 0.0)
+    if reset.any():
         ppr = np.asarray(simple.personalized_pagerank(reset=reset.tolist(), damping=0.7))
         out["seed_proximity"] = ppr * n
-        hit = pd.Series(reset > 0, dtype=float)
-        share = hit.groupby(cs).mean()
-        out["community_hit_share"] = cs.map(share).to_numpy()
+        hit = (reset > 0).astype(float)
+        share = np.bincount(memb, weights=hit) / np.bincount(memb)
+        out["community_hit_share"] = share[memb]
     else:
         out["seed_proximity"] = 0.0
         out["community_hit_share"] = 0.0

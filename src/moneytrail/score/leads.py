@@ -84,20 +84,18 @@ def build_leads(
     cand = scores.iloc[cand_idx].reset_index(drop=True)
     if cand.empty:
         return _empty_leads(), {}
-    pos = {a: i for i, a in enumerate(cand["account_id"])}
-    pairs = []
-    for src, dst in zip(edges["src"], edges["dst"], strict=True):
-        i, j = pos.get(src), pos.get(dst)
-        if i is not None and j is not None and i != j:
-            pairs.append((i, j))
+    pos = pd.Index(cand["account_id"])
     ident = engine.query(
         identity_edges_sql(links="links" if engine.has_table("links") else None), label="lead identity edges"
     ).to_pandas()
-    for src, dst in zip(ident["src"], ident["dst"], strict=True):
-        i, j = pos.get(src), pos.get(dst)
-        if i is not None and j is not None and i != j:
-            pairs.append((i, j))
-    g = ig.Graph(n=len(cand), edges=pairs, directed=False).simplify()
+    pairs = np.concatenate(
+        [
+            np.column_stack([pos.get_indexer(e["src"]), pos.get_indexer(e["dst"])]).reshape(-1, 2)
+            for e in (edges, ident)
+        ]
+    )
+    pairs = pairs[(pairs >= 0).all(axis=1) & (pairs[:, 0] != pairs[:, 1])]
+    g = ig.Graph(n=len(cand), edges=pairs.tolist(), directed=False).simplify()
     memb = _groups(g, seed)
     cand["component"] = memb
     keep = cand.groupby("component")["alert"].transform("any")
@@ -120,8 +118,10 @@ def build_leads(
     ev = engine.query(lead_evidence_sql(), label="lead evidence").to_pandas().set_index("lead_id")
     top_by_acc = dict(zip(scores["account_id"], top, strict=True))
     rows = []
+    ordered = cand.sort_values(["score", "account_id"], ascending=[False, True])
+    members_of = dict(iter(ordered.groupby("component", sort=False)))
     for comp, g_row in grp.iterrows():
-        m = cand[cand["component"] == comp].sort_values(["score", "account_id"], ascending=[False, True])
+        m = members_of[comp]
         lid = g_row["lead_id"]
         typ = sorted({t for ts in m["typologies"].dropna() for t in str(ts).split(";") if t})
         signals: list[str] = []

@@ -21,14 +21,25 @@ from moneytrail.score.explain import (
     rolled_contributions,
     top_contributions,
 )
-from moneytrail.score.features import edges_sql
-from moneytrail.score.featurize import FEATURES, compute_account_features, hits_relation_sql
+from moneytrail.score.featurize import (
+    ACCOUNTS,
+    EDGES,
+    FEATURES,
+    SIGNALS,
+    TXNS,
+    coded_accounts_relation,
+    compute_account_features,
+    hits_relation_sql,
+)
 from moneytrail.score.hits import account_typologies_sql
 from moneytrail.score.leads import LEAD_RATE, build_leads
 from moneytrail.score.model import load_models, riskiest_transaction, roll_up
 from moneytrail.score.txn_features import ENDPOINT_FEATURES, TXN_FEATURES, txn_features_sql
 from moneytrail.score.unsupervised import UnsupervisedScorer, alert_mask
 from moneytrail.workspace import RunManifest, Workspace
+
+# Registered relations: per-transaction results, coded account features, scored accounts.
+RESULTS, CODED_FEATURES, SCORED_ACCOUNTS = "score_txn_results", "score_account_features", "scored_accounts"
 
 # The documented operating point: at most 1% of accounts (and of transactions) alert.
 ALERT_RATE = 0.01
@@ -123,54 +134,64 @@ def score_workspace(
 
         bar.update(task, advance=1, description="transaction scores")
         t0 = time.perf_counter()
-        tf = engine.query(txn_features_sql(), label="transaction features").to_pandas()
-        score_of = dict(zip(features["account_id"], scores, strict=True))
-        src_dst = engine.query(
-            "SELECT txn_id, src_account_id, dst_account_id FROM transactions ORDER BY txn_id",
-            label="txn ends",
-        ).to_pandas()
-        tf = tf.merge(src_dst, on="txn_id", how="left")
-        tf["src_account_score"] = tf["src_account_id"].map(score_of).fillna(0.0)
-        tf["dst_account_score"] = tf["dst_account_id"].map(score_of).fillna(0.0)
+        codes = features["account_code"].to_numpy()
+        score_of = np.zeros(int(engine.scalar(f"SELECT MAX(code) FROM {ACCOUNTS}") or 0) + 1)
+        score_of[codes] = scores
+        tf = _transaction_frame(engine, features, models)
+        src, dst = tf["src_account_id"].to_numpy(), tf["dst_account_id"].to_numpy()
+        tf["src_account_score"] = score_of[src]
+        tf["dst_account_score"] = score_of[dst]
         tscore = transaction_score_frame(tf, models)
         talert = alert_mask(tscore, tf["txn_id"].to_numpy(), alert_rate)
         if models and "transaction" in models:
             # A trained transaction model: the account's riskiest payment carries its score.
             best = riskiest_transaction(
-                features["account_id"], tf["src_account_id"], tf["dst_account_id"], tscore
+                features["account_code"], tf["src_account_id"], tf["dst_account_id"], tscore
             )
             scores = roll_up(tscore, best, scores)
             contrib = rolled_contributions(contrib, models["transaction"], tf, best)
+        results = pa.table(
+            {
+                "txn_id": tf["txn_id"].to_numpy(),
+                "src": src,
+                "dst": dst,
+                "score": np.asarray(tscore, dtype=float),
+                "alert": talert,
+                "src_score": tf["src_account_score"].to_numpy(float),
+                "dst_score": tf["dst_account_score"].to_numpy(float),
+                "pair_n": tf["pair_n"].to_numpy(np.int64),
+            }
+        )
+        del tf
+        engine.register_arrow(RESULTS, results)
         # Evidence for each account: its hits' transactions, else its highest-scoring transactions.
-        tx_rank = pd.DataFrame({"txn_id": tf["txn_id"], "score": tscore})
-        ends = pd.concat(
-            [
-                tx_rank.assign(account_id=tf["src_account_id"].to_numpy()),
-                tx_rank.assign(account_id=tf["dst_account_id"].to_numpy()),
-            ]
-        ).sort_values(["account_id", "score", "txn_id"], ascending=[True, False, True])
-        ends = ends[ends.groupby("account_id", sort=False).cumcount() < 3]
-        best_txns = ends.groupby("account_id", sort=False)["txn_id"].agg(";".join)
+        ev = engine.query(best_transactions_sql(RESULTS, TXNS), label="best transactions").to_pandas()
+        best_txns = pd.Series(ev["evidence"].to_numpy(), index=ev["code"].to_numpy())
         durations["transaction_scores"] = time.perf_counter() - t0
 
         t0 = time.perf_counter()
-        acc = engine.query(
-            "SELECT account_id, holder_party_id FROM accounts ORDER BY account_id", label="accounts"
-        ).to_pandas()
+        holders = engine.query(
+            f"SELECT holder_party_id FROM {ACCOUNTS} WHERE known ORDER BY code", label="account holders"
+        ).column(0)
         typ = engine.query(
             f"WITH account_hits AS ({hits_relation_sql(engine)}) {account_typologies_sql('account_hits')}",
             label="account typologies",
         ).to_pandas()
         df = features[["account_id"]].copy()
         df["score"] = scores
-        df["alert"] = alert_mask(scores, df["account_id"].to_numpy(), alert_rate)
-        df = df.merge(acc, on="account_id", how="left").merge(typ, on="account_id", how="left")
+        df["alert"] = alert_mask(scores, codes, alert_rate)  # codes run in account id order
+        df["holder_party_id"] = holders.to_numpy(zero_copy_only=False)
+        df = df.merge(typ, on="account_id", how="left")
         top = top_contributions(contrib.reset_index(drop=True))
         durations["account_scores"] = time.perf_counter() - t0
 
         bar.update(task, advance=1, description="leads")
         t0 = time.perf_counter()
-        edges = engine.query(edges_sql(), label="lead edges").to_pandas()
+        edges = engine.query(
+            f"SELECT a.account_key AS src, b.account_key AS dst FROM {EDGES} e "
+            f"JOIN {ACCOUNTS} a ON a.code = e.src JOIN {ACCOUNTS} b ON b.code = e.dst",
+            label="lead edges",
+        ).to_pandas()
         leads, lead_of = build_leads(engine, df, edges, top, lead_rate=lead_rate)
         durations["leads"] = time.perf_counter() - t0
 
@@ -178,11 +199,17 @@ def score_workspace(
         t0 = time.perf_counter()
         lead_ids = df["account_id"].map(lead_of)
         evidence = df["evidence"].where(
-            df["evidence"].notna() & (df["evidence"] != ""), df["account_id"].map(best_txns)
+            df["evidence"].notna() & (df["evidence"] != ""), features["account_code"].map(best_txns)
         )
         reasons = [
             account_reason(s, t, ty if isinstance(ty, str) else None, lid if isinstance(lid, str) else None)
-            for s, t, ty, lid in zip(df["score"], top, df["typologies"], lead_ids, strict=True)
+            for s, t, ty, lid in zip(
+                df["score"].to_numpy(float),
+                top,
+                df["typologies"].to_numpy(object),
+                lead_ids.to_numpy(object),
+                strict=True,
+            )
         ]
         account_scores = pd.DataFrame(
             {
@@ -198,24 +225,17 @@ def score_workspace(
         )
         _write(engine, "account_scores", account_scores)
 
-        parties = _party_scores(df.assign(reason=reasons))
-        parties["alert"] = alert_mask(parties["score"].to_numpy(), parties["party_id"].to_numpy(), alert_rate)
-        parties["reason"] = "accounts " + parties["accounts"] + "; best: " + parties["reason"]
+        scored = df[["account_id", "holder_party_id", "score", "typologies"]].assign(reason=reasons)
+        engine.register_arrow(
+            SCORED_ACCOUNTS,
+            pa.table({c: pa.array(scored[c], from_pandas=True) for c in scored.columns}),
+        )
+        parties = engine.query(party_scores_sql(SCORED_ACCOUNTS), label="party scores").to_pandas()
+        parties["alert"] = alert_mask(parties["score"].to_numpy(), np.arange(len(parties)), alert_rate)
         _write(engine, "party_scores", parties)
 
-        txn_reason = (
-            "payer risk "
-            + tf["src_account_score"].round(3).astype(str)
-            + ", payee risk "
-            + tf["dst_account_score"].round(3).astype(str)
-            + ", pair seen "
-            + tf["pair_n"].astype(int).astype(str)
-            + "x"
-        )
-        txn_scores = pd.DataFrame(
-            {"txn_id": tf["txn_id"], "score": tscore.astype(float), "alert": talert, "reason": txn_reason}
-        )
-        _write(engine, "transaction_scores", txn_scores)
+        txn_scores = engine.query(transaction_scores_sql(RESULTS, TXNS), label="transaction scores")
+        engine.write_arrow("transaction_scores", txn_scores.cast(table("transaction_scores").arrow_schema()))
         _write(engine, "leads", leads)
         durations["write"] = time.perf_counter() - t0
         bar.update(task, advance=1, description="done")
@@ -224,8 +244,8 @@ def score_workspace(
         "accounts": len(account_scores),
         "accounts_alerted": int(account_scores["alert"].sum()),
         "parties": len(parties),
-        "transactions": len(txn_scores),
-        "transactions_alerted": int(txn_scores["alert"].sum()),
+        "transactions": txn_scores.num_rows,
+        "transactions_alerted": int(talert.sum()),
         "leads": len(leads),
     }
     manifest.outputs = {
@@ -242,19 +262,28 @@ def score_workspace(
     return {**counts, **info, "durations_s": {k: round(v, 3) for k, v in durations.items()}}
 
 
-def _party_scores(df: pd.DataFrame) -> pd.DataFrame:
-    """Party score = its riskiest account's; typologies = the union over its accounts."""
-    d = df.dropna(subset=["holder_party_id"]).sort_values(
-        ["holder_party_id", "score", "account_id"], ascending=[True, False, True]
-    )
-    best = d.drop_duplicates("holder_party_id")[["holder_party_id", "score", "reason"]]
-    accounts = d.groupby("holder_party_id", sort=True)["account_id"].agg(";".join).rename("accounts")
-    typ = d[["holder_party_id", "typologies"]].dropna()
-    typ = typ.assign(t=typ["typologies"].str.split(";")).explode("t")
-    typ = typ[typ["t"] != ""].drop_duplicates(["holder_party_id", "t"]).sort_values(["holder_party_id", "t"])
-    typ = typ.groupby("holder_party_id")["t"].agg(";".join).rename("typologies")
-    out = best.set_index("holder_party_id").join(accounts).join(typ).reset_index()
-    return out.rename(columns={"holder_party_id": "party_id"}).sort_values("party_id").reset_index(drop=True)
+def party_scores_sql(scored_accounts: str) -> str:
+    """Party scores from scored accounts, ordered by party id.
+
+    A party's score is its riskiest account's (ties: the first account id), its reason lists its
+    accounts (riskiest first) and that account's reason, its typologies the union over its accounts.
+    """
+    return f"""
+WITH d AS (
+  SELECT *, ROW_NUMBER() OVER (PARTITION BY holder_party_id ORDER BY score DESC, account_id) AS rn
+  FROM {scored_accounts} WHERE holder_party_id IS NOT NULL
+), accs AS (
+  SELECT holder_party_id, string_agg(account_id, ';' ORDER BY rn) AS accounts FROM d GROUP BY holder_party_id
+), typ AS (
+  SELECT holder_party_id, string_agg(DISTINCT t, ';' ORDER BY t) AS typologies FROM (
+    SELECT d.holder_party_id, TRIM(x.t) AS t FROM d, UNNEST(string_split(d.typologies, ';')) AS x(t)
+  ) AS s WHERE t <> '' GROUP BY holder_party_id
+)
+SELECT d.holder_party_id AS party_id, d.score, accs.accounts, typ.typologies,
+  'accounts ' || accs.accounts || '; best: ' || d.reason AS reason
+FROM d JOIN accs ON accs.holder_party_id = d.holder_party_id
+LEFT JOIN typ ON typ.holder_party_id = d.holder_party_id
+WHERE d.rn = 1 ORDER BY party_id"""
 
 
 def _write(engine: Engine, name: str, frame: pd.DataFrame) -> int:
@@ -264,7 +293,50 @@ def _write(engine: Engine, name: str, frame: pd.DataFrame) -> int:
     for field in schema:
         if field.name in frame:
             s = frame[field.name]
-            cols[field.name] = pa.array(s.astype(object).where(s.notna(), None).tolist(), type=field.type)
+            if s.dtype == object:
+                s = s.where(s.notna(), None)
+            cols[field.name] = pa.array(s, type=field.type, from_pandas=True)
         else:
             cols[field.name] = pa.nulls(len(frame), type=field.type)
     return engine.write_arrow(name, pa.table(cols, schema=schema))
+
+
+def _transaction_frame(engine: Engine, features: pd.DataFrame, models: dict | None) -> pd.DataFrame:
+    """What the transaction scores need, in ``txn_id`` order (coded ids, see ``featurize``).
+
+    The trained transaction model needs every transaction feature; the unsupervised score only
+    the signals, which the account features already computed.
+    """
+    if models and "transaction" in models:
+        coded = features.drop(columns=["account_id"]).rename(columns={"account_code": "account_id"})
+        engine.register_arrow(CODED_FEATURES, pa.Table.from_pandas(coded, preserve_index=False))
+        sql = txn_features_sql(TXNS, coded_accounts_relation(), CODED_FEATURES, SIGNALS)
+        return engine.query(sql, label="transaction features").to_pandas()
+    cols = "txn_id, src_account_id, dst_account_id, pair_n, src_off_schedule, forwarded, fed"
+    return engine.query(
+        f"SELECT {cols} FROM {SIGNALS} ORDER BY txn_id", label="transaction signals"
+    ).to_pandas()
+
+
+def best_transactions_sql(results: str, txns: str, k: int = 3) -> str:
+    """Per account code, its ``k`` highest-scoring transactions' ids (';'-joined, best first)."""
+    return f"""
+WITH ends AS (
+  SELECT src AS code, txn_id, score FROM {results}
+  UNION ALL SELECT dst, txn_id, score FROM {results}
+), ranked AS (
+  SELECT code, txn_id, ROW_NUMBER() OVER (PARTITION BY code ORDER BY score DESC, txn_id) AS rn FROM ends
+)
+SELECT r.code, string_agg(t.txn_key, ';' ORDER BY r.rn) AS evidence
+FROM ranked r JOIN {txns} t ON t.txn_id = r.txn_id
+WHERE r.rn <= {k} GROUP BY r.code"""
+
+
+def transaction_scores_sql(results: str, txns: str) -> str:
+    """The ``transaction_scores`` rows: source ids, score, alert and a one-line reason."""
+    return f"""
+SELECT t.txn_key AS txn_id, r.score, r.alert,
+  'payer risk ' || CAST(ROUND(r.src_score, 3) AS VARCHAR) || ', payee risk '
+    || CAST(ROUND(r.dst_score, 3) AS VARCHAR) || ', pair seen ' || CAST(r.pair_n AS VARCHAR) || 'x' AS reason
+FROM {results} r JOIN {txns} t ON t.txn_id = r.txn_id
+ORDER BY t.txn_key"""

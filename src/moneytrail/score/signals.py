@@ -47,16 +47,27 @@ def txn_signals_sql(transactions: str = "transactions") -> str:
     amt = "COALESCE(amount_cad, amount)"
     epoch = "EXTRACT(EPOCH FROM ts)"
     day = "CAST(ts AS DATE)"
-    shifts = " UNION ALL ".join(f"SELECT {k} AS k" for k in range(HOP_DAYS + 1))
+    hop_band = (
+        f"b.e > a.e AND b.e - a.e <= {HOP_DAYS} * 86400 AND b.dst_account_id <> a.src_account_id "
+        f"AND ((b.amt >= {HOP_LOW} * a.amt AND b.amt <= {HOP_HIGH} * a.amt AND a.amt > 0) "
+        f"OR (b.raw >= {HOP_LOW} * a.raw AND b.raw <= {HOP_HIGH} * a.raw AND a.raw > 0))"
+    )
+    # One equi-join per day offset: the payee's payments on the same day and each following day
+    # (a join against a table of offsets plans as a far slower cross product).
+    hops = "\n  UNION ALL\n  ".join(
+        f"SELECT a.txn_id AS in_txn, b.txn_id AS out_txn FROM t a JOIN t b "
+        f"ON b.src_account_id = a.dst_account_id AND b.d = a.d + {k} WHERE {hop_band}"
+        for k in range(HOP_DAYS + 1)
+    )
     return f"""
 WITH t AS (
-  SELECT txn_id, src_account_id, dst_account_id, ts, {amt} AS amt, amount AS raw, {epoch} AS e, {day} AS d,
+  SELECT txn_id, src_account_id, dst_account_id, {amt} AS amt, amount AS raw, {epoch} AS e, {day} AS d,
     channel
   FROM {transactions}
 ), legs AS (
-  SELECT txn_id, src_account_id AS account_id, dst_account_id AS cp, 'out' AS dir, e FROM t
+  SELECT txn_id, src_account_id AS account_id, 'out' AS dir, e FROM t
   UNION ALL
-  SELECT txn_id, dst_account_id, src_account_id, 'in', e FROM t
+  SELECT txn_id, dst_account_id, 'in', e FROM t
 ), gaps AS (
   SELECT txn_id, account_id, dir,
     e - LAG(e) OVER (PARTITION BY account_id, dir ORDER BY e, txn_id) AS gp,
@@ -64,42 +75,40 @@ WITH t AS (
   FROM legs
 ), gap_counts AS (
   SELECT account_id, dir, gp, COUNT(*) AS k FROM gaps WHERE gp IS NOT NULL GROUP BY account_id, dir, gp
-), rhythm AS (
-  SELECT account_id, dir, gp AS usual_gap FROM (
-    SELECT account_id, dir, gp,
-      ROW_NUMBER() OVER (PARTITION BY account_id, dir ORDER BY k DESC, gp) AS rn
-    FROM gap_counts
-  ) AS r WHERE rn = 1
+), top_count AS (
+  SELECT account_id, dir, MAX(k) AS k FROM gap_counts GROUP BY account_id, dir
+), rhythm AS (  -- the account's most common gap (the shortest among equally common ones)
+  SELECT g.account_id, g.dir, MIN(g.gp) AS usual_gap
+  FROM gap_counts g JOIN top_count c ON c.account_id = g.account_id AND c.dir = g.dir AND c.k = g.k
+  GROUP BY g.account_id, g.dir
 ), off AS (
-  SELECT g.txn_id, g.dir,
-    CASE WHEN r.usual_gap IS NULL THEN 1
-         WHEN COALESCE(g.gp, -1) <> r.usual_gap AND COALESCE(g.gn, -1) <> r.usual_gap THEN 1
-         ELSE 0 END AS off_schedule
+  SELECT g.txn_id,
+    MAX(CASE WHEN g.dir = 'out' THEN
+      CASE WHEN r.usual_gap IS NULL THEN 1
+           WHEN COALESCE(g.gp, -1) <> r.usual_gap AND COALESCE(g.gn, -1) <> r.usual_gap THEN 1
+           ELSE 0 END END) AS src_off_schedule,
+    MAX(CASE WHEN g.dir = 'in' THEN
+      CASE WHEN r.usual_gap IS NULL THEN 1
+           WHEN COALESCE(g.gp, -1) <> r.usual_gap AND COALESCE(g.gn, -1) <> r.usual_gap THEN 1
+           ELSE 0 END END) AS dst_off_schedule
   FROM gaps g LEFT JOIN rhythm r ON r.account_id = g.account_id AND r.dir = g.dir
+  GROUP BY g.txn_id
 ), pair AS (
   SELECT src_account_id, dst_account_id, COUNT(*) AS pair_n FROM t GROUP BY src_account_id, dst_account_id
-), shifts AS ({shifts}),
-hop AS (
-  SELECT DISTINCT a.txn_id AS in_txn, b.txn_id AS out_txn
-  FROM t a CROSS JOIN shifts s
-  JOIN t b ON b.src_account_id = a.dst_account_id AND b.d = a.d + CAST(s.k AS INTEGER)
-  WHERE b.e > a.e AND b.e - a.e <= {HOP_DAYS} * 86400
-    AND b.dst_account_id <> a.src_account_id
-    AND ((b.amt >= {HOP_LOW} * a.amt AND b.amt <= {HOP_HIGH} * a.amt AND a.amt > 0)
-      OR (b.raw >= {HOP_LOW} * a.raw AND b.raw <= {HOP_HIGH} * a.raw AND a.raw > 0))
+), hop AS (
+  {hops}
 ), fwd AS (SELECT DISTINCT in_txn AS txn_id FROM hop),
 fed AS (SELECT DISTINCT out_txn AS txn_id FROM hop)
 SELECT t.txn_id, t.src_account_id, t.dst_account_id, t.amt, p.pair_n,
-  COALESCE(os.off_schedule, 1) AS src_off_schedule,
-  COALESCE(od.off_schedule, 1) AS dst_off_schedule,
+  COALESCE(o.src_off_schedule, 1) AS src_off_schedule,
+  COALESCE(o.dst_off_schedule, 1) AS dst_off_schedule,
   CASE WHEN fwd.txn_id IS NULL THEN 0 ELSE 1 END AS forwarded,
   CASE WHEN fed.txn_id IS NULL THEN 0 ELSE 1 END AS fed,
   CASE WHEN t.channel = 'wire' THEN 1 ELSE 0 END AS wire,
   CASE WHEN fwd.txn_id IS NULL AND fed.txn_id IS NULL THEN 0 ELSE 1 END AS hop
 FROM t
 JOIN pair p ON p.src_account_id = t.src_account_id AND p.dst_account_id = t.dst_account_id
-LEFT JOIN off os ON os.txn_id = t.txn_id AND os.dir = 'out'
-LEFT JOIN off od ON od.txn_id = t.txn_id AND od.dir = 'in'
+LEFT JOIN off o ON o.txn_id = t.txn_id
 LEFT JOIN fwd ON fwd.txn_id = t.txn_id
 LEFT JOIN fed ON fed.txn_id = t.txn_id"""
 

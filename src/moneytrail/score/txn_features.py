@@ -47,20 +47,18 @@ def txn_features_sql(
     account_features: str = "account_features",
     signals: str = "txn_signals",
 ) -> str:
-    """Features of every transaction, ordered by ``txn_id`` (``signals``: see ``score.signals``)."""
+    """Features of every transaction with its accounts, ordered by ``txn_id`` (``signals``: see
+    ``score.signals``, which also gives ``pair_n``)."""
     t = THRESHOLD_CAD
     amt = "COALESCE(t.amount_cad, t.amount)"
     return f"""
-WITH pair AS (
-  SELECT src_account_id, dst_account_id, COUNT(*) AS pair_n
-  FROM {transactions} GROUP BY src_account_id, dst_account_id
-), day_out AS (
+WITH day_out AS (
   SELECT src_account_id AS account_id, CAST(ts AS DATE) AS d, SUM(COALESCE(amount_cad, amount)) AS v
   FROM {transactions} GROUP BY src_account_id, CAST(ts AS DATE)
 )
-SELECT t.txn_id,
+SELECT t.txn_id, t.src_account_id, t.dst_account_id,
   {amt} AS amount,
-  p.pair_n,
+  COALESCE(sg.pair_n, 1) AS pair_n,
   CASE WHEN fs.mean_out > 0 THEN {amt} / fs.mean_out ELSE 0 END AS amt_ratio_src,
   CASE WHEN fd.mean_in > 0 THEN {amt} / fd.mean_in ELSE 0 END AS amt_ratio_dst,
   CASE WHEN fs.std_out > 0 THEN ({amt} - fs.mean_out) / fs.std_out ELSE 0 END AS amt_z_src,
@@ -90,7 +88,6 @@ SELECT t.txn_id,
   COALESCE(fd.oneoff_offsched_n, 0) AS dst_oneoff_offsched_n
 FROM {transactions} t
 LEFT JOIN {signals} sg ON sg.txn_id = t.txn_id
-JOIN pair p ON p.src_account_id = t.src_account_id AND p.dst_account_id = t.dst_account_id
 LEFT JOIN {account_features} fs ON fs.account_id = t.src_account_id
 LEFT JOIN {account_features} fd ON fd.account_id = t.dst_account_id
 LEFT JOIN {accounts} a ON a.account_id = t.src_account_id

@@ -95,15 +95,19 @@ def _active(X: pd.DataFrame) -> pd.Series:
 def alert_mask(scores: np.ndarray, ids: np.ndarray, alert_rate: float) -> np.ndarray:
     """The operating point: alert the top ``alert_rate`` share of rows by score, never a zero score.
 
-    Ties are broken by id so the same inputs always alert the same rows, and at most
+    Ties are broken by id (integer ids in numeric order, others as text) so the same inputs always alert the same rows, and at most
     ``floor(alert_rate * n)`` rows (at least one when any score is positive) alert.
     """
     s = np.asarray(scores, dtype=float)
     n = len(s)
     if n == 0:
         return np.zeros(0, dtype=bool)
-    k = max(1, int(np.floor(alert_rate * n)))
-    order = np.lexsort((np.asarray(ids).astype(str), -s))
+    k = min(n, max(1, int(np.floor(alert_rate * n))))
+    # Only rows scoring at least the k-th best score can alert: order those alone.
+    cut = np.partition(s, n - k)[n - k]
+    near = np.flatnonzero(s >= cut)
+    ids = np.asarray(ids)[near]
+    order = near[np.lexsort((ids if ids.dtype.kind in "iu" else ids.astype(str), -s[near]))]
     mask = np.zeros(n, dtype=bool)
     mask[order[:k]] = True
     return mask & (s > 0)
