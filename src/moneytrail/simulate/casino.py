@@ -36,7 +36,8 @@ def casino_visit(
     """Buy in with ``amount`` of small bills and cash out; returns the total paid out in cash or
     cheque (chips carried away are not paid out).
 
-    ``split_under`` splits the buy-in into pieces just under that threshold (C7);
+    ``split_under`` splits the buy-in into pieces just under that threshold (C7); a remainder under
+    half the threshold is not bought in and stays with the player;
     ``third_party`` = (payee party, payee account) makes the pay-out a cheque to them (C8).
     """
     c = int(rng.choice(len(houses), p=casino_p))
@@ -46,6 +47,8 @@ def casino_visit(
         pieces = []
         left = amount
         while left > 0.5:
+            if pieces and left < split_under * 0.5:
+                break  # a few hundred dollars are not worth another trip to the cage: the player keeps them
             x = min(left, float(rng.uniform(split_under * 0.9, split_under * 0.99)).__round__(-1))
             pieces.append(x)
             left = round(left - x, 2)

@@ -70,7 +70,10 @@ class Flows(UndergroundBankFlows, CashFlows, AssetFlows):
         self.next_handover = self._handover_amount()
         self.next_due = t0 + int(self.cfg.get("ub", {}).get("first_due_days", 1) * US_PER_DAY)
         self.product_kg = 0.0
+        self.owed = 0.0  # supplier's share collected but not yet paid
+        self.supplier_due = False
         self.flipped = False
+        self.layer_k = -1  # next layering shape (-1: not drawn yet)
 
     # -- small helpers ------------------------------------------------------------------------
     def _u(self, a: float, b: float) -> float:
@@ -153,6 +156,8 @@ class Flows(UndergroundBankFlows, CashFlows, AssetFlows):
             kg = kg_day * n_days * self.iv.supply_factor(self.t0 + s * US_PER_DAY)
             self.product_kg += kg
             self._shipment(self.t0 + s * US_PER_DAY + 8 * US_PER_HOUR, kg, s // ship_every)
+            # the product sold since the last shipment is paid for once, when the next one arrives
+            self.supplier_due = s > 0
             revenue = kg * price
             # daily takings per dealer, normalised so the period's sales equal the product's value
             w = rng.gamma(2.0, 1.0, size=(n_days, len(self.net.dealers)))
@@ -183,7 +188,8 @@ class Flows(UndergroundBankFlows, CashFlows, AssetFlows):
                     t_c = t_day + 22 * US_PER_HOUR
                     batch = self._collect(t_c, uncollected, keep)
                     if batch > 0:
-                        self._round(t_c + 3 * US_PER_HOUR, batch, min(batch, gross_since * cost_ratio))
+                        owed = min(batch, gross_since * cost_ratio)
+                        self._round(t_c + 3 * US_PER_HOUR, batch, owed, last=day == self.days - 1)
                     gross_since = 0.0
         # charges the cash did not reach in time are still on the land title, unfunded in the window
         self._fund_cluster(self.end, flush=True)
@@ -225,9 +231,14 @@ class Flows(UndergroundBankFlows, CashFlows, AssetFlows):
             total += round(amt, 2)
         return round(total, 2)
 
-    def _round(self, t: int, batch: float, supplier: float) -> None:
+    def _round(self, t: int, batch: float, supplier: float, last: bool = False) -> None:
         supplier = round(supplier, 2)
-        self._pay_supplier(t, supplier)
+        # the supplier's share waits at the stash until one payment per shipment (whatever the
+        # scale, payments keep the size of a shipment's cost rather than of a collection round's)
+        self.owed = round(self.owed + supplier, 2)
+        if self.supplier_due or last:
+            self._pay_supplier(t, self.owed)
+            self.owed, self.supplier_due = 0.0, False
         rest = batch - supplier
         for ch, w in self.iv.weights(self.cfg["channels"], t, has_ub=bool(self.net.payout)).items():
             self.pool[ch] += rest * w
@@ -259,7 +270,8 @@ class Flows(UndergroundBankFlows, CashFlows, AssetFlows):
             )
             b.label("shipment", f"M{sid:08d}", ["T4"], self.nid, "supply")
         else:
-            parcels = max(1, min(6, int(kg // 5) + 1))
+            # small parcels: at most 4.5 kg of product each (plus packing, under 5 kg), however large the shipment
+            parcels = max(1, int(np.ceil(kg / 4.5)))
             for j in range(parcels):
                 hs, desc = self._pick(T1_GOODS)
                 mule = net.mules[(k + j) % len(net.mules)]

@@ -73,11 +73,11 @@ class AssetFlows:
         """Nominee purchases paid in cash through a lawyer's trust account (R1, R2), some flipped
         within months at a higher price (R5); in-window charges of the lender cluster are funded here."""
         re_cfg = self.cfg.get("real_estate", {})
-        self._fund_cluster(t)
-        while self.pool["real_estate"] >= float(re_cfg.get("min_price", 400_000)):
+        reserve = self._fund_cluster(t)
+        while self.pool["real_estate"] - reserve >= float(re_cfg.get("min_price", 400_000)):
             price = round(
                 min(
-                    self.pool["real_estate"],
+                    self.pool["real_estate"] - reserve,
                     self._u(re_cfg.get("min_price", 400_000), re_cfg.get("max_price", 1_800_000)),
                 ),
                 -3,
@@ -217,7 +217,9 @@ class AssetFlows:
     # -- the lender cluster and the buying spree (land-title history plus in-window funding) ---------
     def _history(self) -> None:
         re_cfg = self.cfg.get("real_estate", {})
+        # (day, k, amount, lender index); k < 0 marks a float paid to a lender with no charge in the window
         self.cluster_todo: list[tuple[int, int, float, int]] = []
+        self._cluster_i = 0
         n_props = int(re_cfg.get("cluster_properties", 0))
         if n_props and self.net.lenders:
             span = int(re_cfg.get("cluster_span_days", 1095))
@@ -226,11 +228,18 @@ class AssetFlows:
             amounts = np.round(w / w.sum() * total, -2)
             amounts[-1] = round(total - amounts[:-1].sum(), 2)
             days = np.sort(self.rng.integers(-span + self.days, self.days, n_props))
+            n_lenders = len(self.net.lenders)
             for k in range(n_props):
-                lender = self.net.lenders[k % len(self.net.lenders)]
-                self.cluster_todo.append((int(days[k]), k, float(amounts[k]), self.net.lenders.index(lender)))
+                self.cluster_todo.append((int(days[k]), k, float(amounts[k]), k % n_lenders))
+            # the same drug cash keeps every lender of the cluster liquid: a lender with no charge
+            # in the window still receives cash deposits for its next advance
+            active = {li for day, _, _, li in self.cluster_todo if day >= 0}
+            lo, hi = re_cfg.get("lender_float_min", 50_000), re_cfg.get("lender_float_max", 250_000)
+            for li in range(n_lenders):
+                if li not in active:
+                    day = int(self.rng.integers(0, max(1, self.days - 7)))
+                    self.cluster_todo.append((day, -1 - li, round(self._u(lo, hi), -2), li))
             self.cluster_todo.sort()
-            self._cluster_i = 0
         spree = int(re_cfg.get("spree_properties", 0))
         if spree and self.net.nominees:
             total = float(re_cfg.get("spree_total_cad", 4_100_000))
@@ -259,46 +268,47 @@ class AssetFlows:
                 )
                 self.b.label("property_transfer", f"X{tid:08d}", ["R3"], self.nid, "integration")
 
-    def _fund_cluster(self, t: int, flush: bool = False) -> None:
+    def _fund_cluster(self, t: int, flush: bool = False) -> float:
         """Charges of the private-lender cluster: before the window they are land-title history;
-        inside it, each is funded by cash deposited to the lender and advanced as a mortgage (R4, G8)."""
-        while getattr(self, "cluster_todo", None) and self._cluster_i < len(self.cluster_todo):
+        inside it, the network's stash pays cash into the lender's bank account and the lender
+        advances it as a mortgage through a lawyer's trust account (R4, G8). Lenders with no charge
+        in the window receive a cash float. Returns the cash the channel's other purchases must leave
+        for the next charge or float of the coming 30 days (all of it once that one is due)."""
+        while self._cluster_i < len(self.cluster_todo):
             day, k, amount, li = self.cluster_todo[self._cluster_i]
             ts = self.t0 + day * US_PER_DAY + 11 * US_PER_HOUR
             if day >= 0 and ts > t + 30 * US_PER_DAY:
-                return
+                return 0.0
             lender = self.net.lenders[li]
+            funded = day >= 0 and self.pool["real_estate"] >= amount and self._ok(ts + US_PER_DAY)
+            if k < 0:
+                if ts > t and not flush:
+                    return amount  # the other purchases leave the cash for the coming float
+                # the charges come first: a float leaves the cash for the next charge of the month
+                nxt = next((e for e in self.cluster_todo[self._cluster_i + 1 :] if e[1] >= 0), None)
+                if nxt is not None and self.t0 + nxt[0] * US_PER_DAY <= t + 30 * US_PER_DAY:
+                    funded = funded and self.pool["real_estate"] >= amount + nxt[2]
+                if not funded and not flush and day + 7 < self.days - 7:
+                    # a float gives way to the charges: without the cash on its day it waits a week
+                    rest = [*self.cluster_todo[self._cluster_i + 1 :], (day + 7, k, amount, li)]
+                    self.cluster_todo[self._cluster_i :] = sorted(rest)
+                    continue
+                if funded:
+                    self._spend("real_estate", amount)
+                    self._lender_deposits(max(t, ts), lender, amount)
+                self._cluster_i += 1
+                continue
+            if day >= 0 and not funded and not flush:
+                return float("inf") if ts <= t else amount  # wait for the cash
             price = round(amount / self._u(0.5, 0.75), -3)
             borrower_p = self.pf.person(
                 chinese=0.7, occupation="employee", income=float(self._u(40_000, 90_000))
             )
-            from moneytrail.simulate.identity import record
-
             bl = record(self.b, self.pf.rng, borrower_p, "land_title", role="borrower", network=self.nid)
             prop = add_property(self.b, self.pf, price, "detached")
-            funded = day >= 0 and self.pool["real_estate"] >= amount and self._ok(ts + US_PER_DAY)
-            if day >= 0 and not funded and not flush:
-                return  # wait for the cash
             if funded:
                 self._spend("real_estate", amount)
-                tt = max(t, ts - 3 * US_PER_DAY)
-                left = amount
-                while left > 0.5:
-                    x = round(min(left, self._u(60_000, 200_000)), 2)
-                    self.tx(
-                        tt,
-                        self.net.stash,
-                        lender.bank,
-                        x,
-                        "cash",
-                        denom=20,
-                        memo="deposit",
-                        stage="placement",
-                        ind=["R4"],
-                        typ="lender_funding",
-                    )
-                    left = round(left - x, 2)
-                    tt = self._t(tt, 0.5, 4)
+                tt = self._lender_deposits(max(t, ts - 3 * US_PER_DAY), lender, amount)
                 ts = max(ts, tt + US_PER_HOUR)
                 trust = self._pick(self.inst.lawyer_trusts)
                 self.tx(
@@ -328,6 +338,28 @@ class AssetFlows:
             )
             self.b.label("property_transfer", f"X{tid:08d}", ["R4", "G8"], self.nid, "integration")
             self._cluster_i += 1
+        return 0.0
+
+    def _lender_deposits(self, tt: int, lender: Member, amount: float) -> int:
+        """Stash cash paid into a private lender's bank account in pieces; returns the last time."""
+        left = amount
+        while left > 0.5:
+            x = round(min(left, self._u(60_000, 200_000)), 2)
+            self.tx(
+                tt,
+                self.net.stash,
+                lender.bank,
+                x,
+                "cash",
+                denom=20,
+                memo="deposit",
+                stage="placement",
+                ind=["R4", "G8"],
+                typ="lender_funding",
+            )
+            left = round(left - x, 2)
+            tt = self._t(tt, 0.5, 4)
+        return tt
 
     def _shell_route(self, t1, amt, shell, hk, beneficiary, *, stage, invoice_ind, memo, typ) -> None:
         """Cash deposited at ``t1`` into the shell importer, wired to its Hong Kong front as an

@@ -96,19 +96,27 @@ class CashFlows:
         """Graph shapes: a chain with small deductions (G5), scatter-gather (G3), a cycle through
         shell companies (G4), and a bipartite layer of mules paying students (G6); T2 fan-in abroad."""
         net = self.net
-        while self.pool["layering"] >= 5_000:
+        # each shape moves C$40,000-90,000 whatever the scale: a smaller remainder waits for more cash
+        while self.pool["layering"] >= 40_000:
             amt = self._spend("layering", min(self.pool["layering"], round(self._u(40_000, 90_000), 0)))
             tt = self._t(t, 9, 11)
             if not self._ok(tt + 6 * US_PER_DAY):
                 self.pool["layering"] += amt
                 return
-            shape = int(self.rng.integers(5))
+            # the shapes take turns from a random first one, so a small world still shows each
+            if self.layer_k < 0:
+                self.layer_k = int(self.rng.integers(5))
+            shape = self.layer_k % 5
+            self.layer_k += 1
             mules = list(net.mules)
             if shape == 0:  # G5 chain: A -> B -> C -> boss, small fee and short delay per hop
                 a = mules[0]
                 end = self._deposits_under(tt, a, amt, ind=())
                 x, prev, ts = amt, a.bank, end
-                for nxt in (mules[1 % len(mules)].bank, mules[2 % len(mules)].bank):
+                # two further accounts, all distinct: a network with fewer mules passes the money
+                # through its shell companies instead (a transfer to oneself is no hop)
+                hops = [m.bank for m in mules[1:3]] + [sh.bank for sh in net.shells[:2]]
+                for nxt in hops[:2]:
                     x = round(x * (1 - self._u(0.01, 0.03)), 2)
                     ts = self._t(ts, 1, 8)
                     self.tx(ts, prev, nxt, x, "eft", stage="layering", ind=["G5"], typ="chain")
@@ -260,7 +268,8 @@ class CashFlows:
     def _casino_proxy(self, t: int) -> None:
         """Proxy players for banned players, supplied with cash late at night (C6), buy in just under
         C$10,000 several times (C7) and cash out by cheque to a third party (C8)."""
-        while self.pool["casino_proxy"] >= 5_000:
+        # a proxy is supplied C$20,000-60,000 whatever the scale, so the buy-ins split under C$10,000
+        while self.pool["casino_proxy"] >= 20_000:
             amt = self._spend(
                 "casino_proxy", min(self.pool["casino_proxy"], round(self._u(20_000, 60_000), -2))
             )
@@ -336,10 +345,11 @@ class CashFlows:
             t = td + US_PER_DAY
 
     def _online(self, t: int) -> None:
-        """E-transfers out to an online gambling site, payouts back through a processor (C10)."""
-        while self.pool["online"] >= 1_000:
+        """E-transfers out to an online gambling site, payouts back through a processor to the same
+        account (C10). Stakes keep their size at every scale: a remainder under C$3,000 waits."""
+        while self.pool["online"] >= 3_000:
             amt = self._spend("online", min(self.pool["online"], round(self._u(3_000, 9_000), 0)))
-            m1, m2 = self._pick(self.net.mules), self._pick(self.net.mules)
+            m1 = self._pick(self.net.mules)
             tt = self._t(t, 9, 12)
             if not self._ok(tt + 4 * US_PER_DAY):
                 self.pool["online"] += amt
@@ -371,7 +381,7 @@ class CashFlows:
             self.tx(
                 self._t(tt, 30, 80),
                 proc,
-                m2.bank,
+                m1.bank,
                 round(amt * self._u(0.85, 0.95), 2),
                 "eft",
                 memo="payout",

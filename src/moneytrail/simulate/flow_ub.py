@@ -74,12 +74,10 @@ class UndergroundBankFlows:
         ub = self.cfg["ub"]
         lo, hi = ub.get("slice_min", 150_000), ub.get("slice_max", 500_000)
         u4 = float(ub.get("tuition_share", 0.05))
-        while self.pool["ub_swap"] >= min(lo, 1_000):
-            amt = (
-                self._spend("ub_swap", round(self._u(lo, hi), -3))
-                if self.pool["ub_swap"] > hi
-                else self._spend("ub_swap", self.pool["ub_swap"])
-            )
+        # the bank takes cash in slices of at least ``slice_min`` whatever the scale: a smaller
+        # remainder waits at the stash for the next round's cash
+        while self.pool["ub_swap"] >= lo:
+            amt = self._spend("ub_swap", min(self.pool["ub_swap"], round(self._u(lo, hi), -3)))
             if self.net.students and self.rng.random() < u4:
                 st = self._pick(self.net.students)
                 if self._u3(t, amt, st.bank, memo="tuition", tuition=True):

@@ -343,7 +343,10 @@ class NetworkBuilder:
                     )
                 )
                 net.members += 1
-            for _ in range(n("vip_clients", 10)):
+            # an underground bank serves many clients at every scale: the count follows the scale
+            # down to a floor, so the agents' hand-overs always form a star
+            sized = ub.get("vip_clients", 10) * (scale if cfg.get("scale_members", True) else 1)
+            for _ in range(max(int(ub.get("vip_min", 6)), int(round(sized)))):
                 m = self._member(
                     net,
                     "vip_client",
