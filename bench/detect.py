@@ -225,11 +225,17 @@ def main() -> None:
             f"Hits and seconds are from this world; precision and recall from the resolved workspace "
             f"{qws.root.name} ({qws.row_count('transactions'):,} transactions, ground truth).",
         ]
-    lines += ["", "| detector | hits | seconds | precision | skipped |", "|---|---:|---:|---:|---|"]
+    lines += [
+        "",
+        "| detector | hits | seconds | CPU seconds | precision | skipped |",
+        "|---|---:|---:|---:|---:|---|",
+    ]
     for r in runs:
         p = metrics["detectors"].get(r.detector_id, {}).get("precision")
         prec = "" if p is None else f"{p:.3f}"
-        lines.append(f"| {r.detector_id} | {r.hits} | {r.seconds:.2f} | {prec} | {r.skipped or ''} |")
+        lines.append(
+            f"| {r.detector_id} | {r.hits} | {r.seconds:.2f} | {r.cpu_seconds:.2f} | {prec} | {r.skipped or ''} |"
+        )
     lines += ["", "| indicator | records | recall | detectors |", "|---|---:|---:|---|"]
     for ind, m in sorted(metrics["indicators"].items()):
         lines.append(f"| {ind} | {m['records']} | {m['recall']:.3f} | {', '.join(m['detectors'])} |")

@@ -107,3 +107,12 @@ def test_cli_rejects_unknown_detector(workspace):
         app, ["detect", "--workspace", str(workspace.root), "--only", "nope", "--no-score"]
     )
     assert res.exit_code != 0
+
+
+def test_runs_report_wall_and_cpu_seconds(workspace):
+    _world(workspace)
+    with make_engine("duckdb", workspace) as eng:
+        result = run_detectors(eng, only="fan_in,private_lender", write=False)
+    ran, skipped = result.runs[0], result.runs[1]
+    assert ran.detector_id == "fan_in" and ran.seconds > 0 and ran.cpu_seconds > 0
+    assert skipped.skipped and skipped.seconds == 0 and skipped.cpu_seconds == 0

@@ -11,6 +11,8 @@ over at most ``EVIDENCE_CAP`` ids.
 
 from __future__ import annotations
 
+import math
+
 EVIDENCE_CAP = 50
 # Channels that move physical cash; casino buy-ins are cash unless their form says otherwise.
 CASH_CHANNELS = ("cash", "casino_buy_in")
@@ -138,3 +140,46 @@ def pairs_sql(edges: str = "edges") -> str:
         SELECT src, dst, COUNT(*) AS n, MIN(t) AS first_t, MAX(t) AS last_t, MIN(ts) AS first_ts,
                MAX(ts) AS last_ts, SUM(amt) AS total
         FROM {edges} GROUP BY src, dst"""
+
+
+# Amount-band keys are computed with this relative margin, so rounding in LN never drops a pair.
+_BAND_MARGIN = 1e-6
+# Key of the band for amounts of zero or less (they can only follow each other).
+_NONPOSITIVE_BAND = -1000000000
+
+
+def amount_band_width(min_ratio: float, max_ratio: float) -> float | None:
+    """Width in ``LN(amount)`` of the bands that bound an amount-ratio join, or None when the
+    ratio bounds are too loose for bands to help (``min_ratio`` 0, or a span over 1000 times)."""
+    if min_ratio <= 0 or max_ratio < min_ratio or max_ratio / min_ratio > 1000:
+        return None
+    return max(math.log(max_ratio / min_ratio), 1e-6) / (1 - 2 * _BAND_MARGIN)
+
+
+def amount_band_sql(amt: str, width: float) -> str:
+    """The band of an amount: next hops are listed under their band and the one below."""
+    return f"CASE WHEN {amt} > 0 THEN FLOOR(LN({amt}) / {width!r}) ELSE {_NONPOSITIVE_BAND} END"
+
+
+def prev_band_sql(amt: str, width: float, min_ratio: float) -> str:
+    """The band under which every valid next hop of an edge carrying ``amt`` is listed.
+
+    A next hop's amount lies in ``[amt * min_ratio, amt * max_ratio]``, an interval narrower than
+    one band (see :func:`amount_band_width`), so its band is this one or the next; the margin keeps
+    rounding at a band's edge on the safe side.
+    """
+    lo = math.log(min_ratio)
+    return (
+        f"CASE WHEN {amt} > 0 THEN FLOOR((LN({amt}) + {lo!r}) / {width!r} - {_BAND_MARGIN!r}) "
+        f"ELSE {_NONPOSITIVE_BAND} END"
+    )
+
+
+def listed_sql(keyed: str, banded: bool) -> str:
+    """Next hops (``keyed`` carries their time bucket ``jb0`` and amount band ``ab0``) listed under
+    that bucket and the one before, and when ``banded`` under that band and the one below, so an
+    equality join on ``(jb, ab)`` meets every neighbour."""
+    offsets = [(0, 0), (1, 0), (0, 1), (1, 1)] if banded else [(0, 0), (1, 0)]
+    return "\n            UNION ALL\n            ".join(
+        f"SELECT k.*, k.jb0 - {dj} AS jb, k.ab0 - {da} AS ab FROM ({keyed}) AS k" for dj, da in offsets
+    )

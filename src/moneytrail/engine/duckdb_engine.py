@@ -8,6 +8,12 @@ import duckdb
 import pyarrow as pa
 
 from moneytrail.engine.base import Engine
+from moneytrail.settings import get_settings
+
+# DuckDB's memory limit when neither the ``memory_limit`` option nor MONEYTRAIL_MEMORY_LIMIT is
+# set. DuckDB's own default (80% of the machine) lets one run take most of a shared machine; with
+# a limit, joins, aggregates and sorts that outgrow it spill to the temp directory instead.
+DEFAULT_MEMORY_LIMIT = "5GB"
 
 
 def sql_literal(value: str) -> str:
@@ -18,8 +24,9 @@ def sql_literal(value: str) -> str:
 class DuckDBEngine(Engine):
     """Runs portable SQL on an in-process DuckDB connection.
 
-    Options: ``threads`` and ``memory_limit`` (DuckDB settings), ``temp_directory`` for
-    out-of-core work (defaults to the workspace's ``.tmp`` folder).
+    Options: ``threads`` and ``memory_limit`` (DuckDB settings; default the ``threads`` and
+    ``memory_limit`` settings, then all cores and :data:`DEFAULT_MEMORY_LIMIT`), ``temp_directory``
+    for out-of-core work (defaults to the workspace's ``.tmp`` folder).
     """
 
     name = "duckdb"
@@ -28,12 +35,16 @@ class DuckDBEngine(Engine):
 
     def _connect(self) -> None:
         self.con = duckdb.connect(":memory:")
-        if self.options.get("threads"):
-            self.con.execute(f"SET threads = {int(self.options['threads'])}")
-        if self.options.get("memory_limit"):
-            self.con.execute(f"SET memory_limit = {sql_literal(self.options['memory_limit'])}")
+        settings = get_settings()
+        threads = self.options.get("threads") or settings.threads
+        if threads:
+            self.con.execute(f"SET threads = {int(threads)}")
+        memory = self.options.get("memory_limit") or settings.memory_limit or DEFAULT_MEMORY_LIMIT
+        self.con.execute(f"SET memory_limit = {sql_literal(memory)}")
         tmp = self.options.get("temp_directory") or (self.workspace.root / ".tmp")
         self.con.execute(f"SET temp_directory = {sql_literal(str(tmp))}")
+        # Kept on: tables written without ORDER BY keep their row order, so the same input gives
+        # byte-identical output (at some cost in memory on large results).
         self.con.execute("SET preserve_insertion_order = true")
         # Progress is shown by moneytrail (rich, on stderr); DuckDB's own bar would print to stdout.
         self.con.execute("SET enable_progress_bar = false")

@@ -4,10 +4,15 @@ Each level extends the paths of the previous one by one edge that starts where t
 earlier than its last edge and within the time limits, with an amount ratio to the previous edge
 inside ``[min_ratio, max_ratio]``. A path never revisits an account (except its origin, which
 closes a cycle). Per level only the earliest path per (first transaction, current account) is
-kept, which bounds the frontier on dense graphs without losing any time-ordered reachability.
+kept, which bounds the frontier on dense graphs (with amount-ratio bounds it can hide a later path
+whose amount would have carried on; cycles first drop paths that cannot go on, see
+``continuing``). Hops are matched on (account, time bucket, amount band), so a busy account's
+inflows meet only the outflows near them in time and amount.
 """
 
 from __future__ import annotations
+
+from moneytrail.detect.sql import amount_band_sql, amount_band_width, listed_sql, prev_band_sql
 
 
 def path_levels_sql(
@@ -22,6 +27,8 @@ def path_levels_sql(
     start_edges: str | None = None,
     close_edges: str | None = None,
     prefix: str = "",
+    continuing: str | None = None,
+    step_edges: str | None = None,
 ) -> list[str]:
     """CTE bodies ``jb_edges, p1 .. p{max_len}`` (as ``name AS MATERIALIZED (...)`` strings) over
     ``edges``, their names preceded by ``prefix`` (so one query can hold several searches).
@@ -30,11 +37,18 @@ def path_levels_sql(
     engine that inlines common table expressions (Spark) would otherwise rebuild all earlier
     levels at every use; the Spark engine computes each level as its own checkpointed step.
 
-    Paths start with an edge of ``start_edges`` (default ``edges``) and continue over ``edges``.
+    Paths start with an edge of ``start_edges`` (default ``edges``) and continue over
+    ``step_edges`` (default ``edges``; a subset, e.g. the edges leaving accounts a path may pass
+    through).
     With ``close_edges`` (and ``close_at_origin``), a path returns to its origin only over an edge
     of that relation. Both relations then carry a column ``wide`` (1 for an edge outside ``edges``)
     and a path takes at most one wide edge: a cycle may leave or come back over a wider relation
     while its inner hops keep to the narrow one.
+
+    With ``continuing`` (a query of the ``txn_id`` of every edge that has a valid next hop) and
+    ``close_at_origin``, only paths that can still grow or that closed are kept: a path whose last
+    edge has no next hop and did not come home can never close. Give it only when every step of a
+    path is an edge of ``edges`` whose next hops ``continuing`` lists.
 
     Path columns: start_txn, origin, node, start_t, start_ts, last_t, last_ts, last_amt, first_amt,
     hops, txns (';'-joined ids), accts (';'-wrapped account ids), wide.
@@ -42,7 +56,8 @@ def path_levels_sql(
     # Join on (account, time bucket) rather than on the account alone: a busy account's whole
     # history would otherwise meet every path that reaches it. A next hop lies within one bucket
     # length of the path's last time, so it falls in that time's bucket or the next; each edge is
-    # listed under its own bucket and the one before.
+    # listed under its own bucket and the one before. With amount-ratio bounds the join also
+    # matches on the amount band (see :func:`hop_links_sql`).
     bucket = max(int(min(v for v in (total_window_s, hop_delay_s) if v is not None)), 1)
     closing = close_edges is not None and close_at_origin
     # one relation of next hops, so each level reads the previous one once (an engine that
@@ -51,20 +66,25 @@ def path_levels_sql(
         "e.wide, e.closing" if closing else "0 AS wide, 0 AS closing"
     )
     steps = (
-        f"(SELECT n.*, 0 AS wide, 0 AS closing FROM {edges} n UNION ALL SELECT c.*, 1 AS closing FROM {close_edges} c)"
+        f"(SELECT n.*, 0 AS wide, 0 AS closing FROM {step_edges or edges} n UNION ALL SELECT c.*, 1 AS closing FROM {close_edges} c)"
         if closing
-        else edges
+        else step_edges or edges
     )
+    width = amount_band_width(min_ratio, max_ratio)
+    if continuing is not None and close_at_origin and not closing:
+        cols_e += f", CASE WHEN e.txn_id IN ({continuing}) THEN 1 ELSE 0 END AS grows"
+        prune = True
+    else:
+        prune = False
+    keyed = f"SELECT {cols_e}, FLOOR(e.t / {bucket}) AS jb0, {amount_band_sql('e.amt', width) if width else '0'} AS ab0 FROM {steps} e"
     ctes = [
         f"""{prefix}jb_edges AS MATERIALIZED (
-        SELECT {cols_e}, FLOOR(e.t / {bucket}) AS jb FROM {steps} e
-        UNION ALL
-        SELECT {cols_e}, FLOOR(e.t / {bucket}) - 1 AS jb FROM {steps} e)""",
+            {listed_sql(keyed, width is not None)})""",
         f"""{prefix}p1 AS MATERIALIZED (
         SELECT txn_id AS start_txn, src AS origin, dst AS node, t AS start_t, ts AS start_ts, t AS last_t,
                ts AS last_ts, amt AS last_amt, amt AS first_amt, 1 AS hops, txn_id AS txns,
                ';' || src || ';' || dst || ';' AS accts, {"wide" if start_edges else "0"} AS wide
-        FROM {start_edges or edges})""",
+        FROM {start_edges or edges}{f" WHERE txn_id IN ({continuing})" if prune else ""})""",
     ]
     for i in range(2, max_len + 1):
         conds = [
@@ -77,7 +97,8 @@ def path_levels_sql(
             conds.append(f"e.t <= p.start_t + {int(total_window_s)}")
         if hop_delay_s is not None:
             conds.append(f"e.t <= p.last_t + {int(hop_delay_s)}")
-        step = [f"e.jb = FLOOR(p.last_t / {bucket})", *conds]
+        band = prev_band_sql("p.last_amt", width, min_ratio) if width else "0"
+        step = [f"e.jb = FLOOR(p.last_t / {bucket})", f"e.ab = {band}", *conds]
         if closing:
             step.append(
                 "((e.closing = 0 AND NOT contains(p.accts, ';' || e.dst || ';'))"
@@ -87,6 +108,8 @@ def path_levels_sql(
             step.append("(e.dst = p.origin OR NOT contains(p.accts, ';' || e.dst || ';'))")
         else:
             step.append("NOT contains(p.accts, ';' || e.dst || ';')")
+        if prune and i < max_len:
+            step.append("(e.grows = 1 OR e.dst = p.origin)")
         open_only = "p.node <> p.origin" if close_at_origin else "TRUE"
         cols = f"""p.start_txn, p.origin, e.dst AS node, p.start_t, p.start_ts, e.t AS last_t, e.ts AS last_ts,
                    e.amt AS last_amt, p.first_amt, {i} AS hops, p.txns || ';' || e.txn_id AS txns,
@@ -104,21 +127,31 @@ def path_levels_sql(
 
 
 def hop_links_sql(
-    edges: str, *, max_gap_s: int, min_ratio: float, max_ratio: float, allow_return: bool = True
+    edges: str,
+    *,
+    max_gap_s: int,
+    min_ratio: float,
+    max_ratio: float,
+    allow_return: bool = True,
+    next_edges: str | None = None,
 ) -> str:
     """Pairs ``(first_id, next_id)`` of edges that can follow each other on a path: the second leaves
     the first's payee within ``max_gap_s`` (back to the first's payer only if ``allow_return``) and
-    carries an amount inside the ratio bounds. Joined on (account, time bucket) so busy accounts
-    stay cheap."""
+    carries an amount inside the ratio bounds; the second is taken from ``next_edges`` (default
+    ``edges``). Joined on (account, time bucket, amount band) so busy
+    accounts stay cheap: without the band a hub's every inflow meets every outflow of its month."""
     gap = max(int(max_gap_s), 1)
     back = "" if allow_return else " AND b.dst <> a.src"
+    width = amount_band_width(min_ratio, max_ratio)
+    a_band = prev_band_sql("e.amt", width, min_ratio) if width else "0"
+    b_band = amount_band_sql("e.amt", width) if width else "0"
+    listed = listed_sql(
+        f"SELECT e.*, FLOOR(e.t / {gap}) AS jb0, {b_band} AS ab0 FROM {next_edges or edges} e",
+        width is not None,
+    )
     return f"""
         SELECT DISTINCT a.txn_id AS first_id, b.txn_id AS next_id
-        FROM (SELECT e.*, FLOOR(e.t / {gap}) AS jb FROM {edges} e) AS a
-        JOIN (
-            SELECT e.*, FLOOR(e.t / {gap}) AS jb FROM {edges} e
-            UNION ALL
-            SELECT e.*, FLOOR(e.t / {gap}) - 1 AS jb FROM {edges} e
-        ) AS b
-          ON b.src = a.dst AND b.jb = a.jb AND b.t >= a.t AND b.t <= a.t + {gap}
+        FROM (SELECT e.*, FLOOR(e.t / {gap}) AS jb, {a_band} AS ab FROM {edges} e) AS a
+        JOIN ({listed}) AS b
+          ON b.src = a.dst AND b.jb = a.jb AND b.ab = a.ab AND b.t >= a.t AND b.t <= a.t + {gap}
          AND b.amt >= a.amt * {min_ratio} AND b.amt <= a.amt * {max_ratio} AND b.txn_id <> a.txn_id{back}"""

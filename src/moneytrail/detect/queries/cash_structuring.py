@@ -25,13 +25,20 @@ def cash_structuring_sql(p: dict) -> str:
                MAX(amt) OVER (PARTITION BY acct ORDER BY t RANGE BETWEEN {w} PRECEDING AND CURRENT ROW) AS top
         FROM cash c
     ),
-    ends AS (
-        SELECT acct, t AS end_t, k, s FROM win
-        WHERE k >= {int(p["min_count"])} AND s >= {t} AND top >= {t * float(p["near_share"])}
+    flagged AS (
+        SELECT w.*, CASE WHEN k >= {int(p["min_count"])} AND s >= {t} AND top >= {t * float(p["near_share"])}
+                         THEN 1 ELSE 0 END AS qualifies
+        FROM win w
     ),
-    ev_rows AS (
-        SELECT e.acct, e.end_t, c.txn_id, c.ts FROM ends e JOIN cash c ON c.acct = e.acct AND c.t BETWEEN e.end_t - {w} AND e.end_t
+    ends AS (SELECT acct, t AS end_t, k, s FROM flagged WHERE qualifies = 1),
+    -- a deposit is evidence when a qualifying window ends within the window length after it (a
+    -- window frame, linear in the deposits, unlike joining every end to every deposit)
+    member AS (
+        SELECT acct, txn_id, ts,
+               MAX(qualifies) OVER (PARTITION BY acct ORDER BY t RANGE BETWEEN CURRENT ROW AND {w} FOLLOWING) AS inside
+        FROM flagged
     ),
+    ev_rows AS (SELECT acct, txn_id, ts FROM member WHERE inside = 1),
     best AS (SELECT acct, MAX(k) AS k, MAX(s) AS s, COUNT(*) AS windows FROM ends GROUP BY acct),
     agg AS (SELECT acct, MIN(ts) AS window_start, MAX(ts) AS window_end FROM ev_rows GROUP BY acct),
     ev AS ({evidence_sql("ev_rows", ["acct"])})

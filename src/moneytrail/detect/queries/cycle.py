@@ -20,7 +20,10 @@ def cycle_sql(params: dict) -> str:
       relation of the origin, as when the money leaves through, or comes home over, an account the
       origin already deals with. ``fresh_max_txns = 0`` turns this search off.
 
-    Each hop must be at least ``min_amount``. The same set of transactions is reported once, on
+    Amount-keeping cycles pass only through accounts with at most ``max_degree`` counterparties
+    (the origin may be busier): a merchant, a payroll or a casino account is no layering
+    intermediary, and through one every inflow would meet every outflow. Each hop must be at least
+    ``min_amount``. The same set of transactions is reported once, on
     the account where the cycle starts.
     """
     w = int(params["window_days"]) * 86400
@@ -29,7 +32,15 @@ def cycle_sql(params: dict) -> str:
     fresh_n = int(params["fresh_max_txns"])
     first = max(2, int(params["min_length"]))
     keep_levels = path_levels_sql(
-        "cand", max_len, total_window_s=w, hop_delay_s=None, min_ratio=lo, max_ratio=hi, close_at_origin=True
+        "cand",
+        max_len,
+        total_window_s=w,
+        hop_delay_s=None,
+        min_ratio=lo,
+        max_ratio=hi,
+        close_at_origin=True,
+        continuing="SELECT first_id FROM links",
+        step_edges="k_cand",
     )
     closed = [f"SELECT * FROM p{i} WHERE node = origin" for i in range(first, max_len + 1)]
     fresh_ctes = ""
@@ -55,10 +66,7 @@ def cycle_sql(params: dict) -> str:
     f_fresh AS (SELECT src, dst FROM pairs WHERE n <= {fresh_n}),
     -- the accounts a fresh cycle passes through are small: a busy account (a merchant, a payroll,
     -- a customer paying dozens of shops) is no layering intermediary
-    f_small AS (
-        SELECT acct FROM (SELECT src AS acct, dst AS cp FROM pairs UNION SELECT dst, src FROM pairs) AS u
-        GROUP BY acct HAVING COUNT(*) <= {int(params["fresh_max_degree"])}
-    ),
+    f_small AS (SELECT acct FROM degree WHERE n_cp <= {int(params["fresh_max_degree"])}),
     f_base AS (
         SELECT e.* FROM edges e JOIN f_fresh f ON f.src = e.src AND f.dst = e.dst
         JOIN f_small m ON m.acct = e.dst
@@ -90,6 +98,14 @@ def cycle_sql(params: dict) -> str:
     WITH edges AS MATERIALIZED ({edges_sql(f"COALESCE(amount_cad, amount) >= {float(params['min_amount'])}")}),
     pairs AS MATERIALIZED ({pairs_sql()}),
     fresh AS (SELECT src, dst FROM pairs WHERE n <= {int(params["max_txns_per_counterparty"])}),
+    -- counterparties per account; cycles pass only through small accounts: a busy account (a
+    -- merchant, a payroll, a casino) is no layering intermediary, and its every inflow would
+    -- otherwise meet every outflow
+    degree AS MATERIALIZED (
+        SELECT acct, COUNT(*) AS n_cp
+        FROM (SELECT src AS acct, dst AS cp FROM pairs UNION SELECT dst, src FROM pairs) AS u GROUP BY acct
+    ),
+    k_small AS (SELECT acct FROM degree WHERE n_cp <= {int(params["max_degree"])}),
     -- an edge can only lie on a cycle if its payer received and its payee paid on fresh relations
     ins AS (SELECT DISTINCT dst AS acct FROM fresh),
     outs AS (SELECT DISTINCT src AS acct FROM fresh),
@@ -98,11 +114,14 @@ def cycle_sql(params: dict) -> str:
         JOIN ins i ON i.acct = e.src JOIN outs o ON o.acct = e.dst
     ),
     -- an edge on a cycle has a valid next hop or a valid previous hop: prune the rest up front
-    links AS ({hop_links_sql("base", max_gap_s=w, min_ratio=lo, max_ratio=hi)}),
+    -- a next hop leaves an intermediary; the first hop may leave a busy origin and the last come home to it
+    k_steps AS (SELECT b.* FROM base b JOIN k_small m ON m.acct = b.src),
+    links AS ({hop_links_sql("base", max_gap_s=w, min_ratio=lo, max_ratio=hi, next_edges="k_steps")}),
     cand AS MATERIALIZED (
         SELECT b.* FROM base b
         WHERE b.txn_id IN (SELECT first_id FROM links) OR b.txn_id IN (SELECT next_id FROM links)
     ),
+    k_cand AS (SELECT c.* FROM cand c JOIN k_small m ON m.acct = c.src),
     {", ".join(keep_levels)}{fresh_ctes},
     closed AS ({" UNION ALL ".join(closed)}),
     keyed AS (

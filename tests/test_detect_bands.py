@@ -1,0 +1,130 @@
+"""Amount bands and time buckets turn ratio and range joins into equality joins without losing pairs."""
+
+from __future__ import annotations
+
+import duckdb
+import numpy as np
+import pytest
+
+from moneytrail.detect.catalog import load_catalog
+from moneytrail.detect.runner import detector_hits_sql, register_resolved_parties
+from moneytrail.detect.sql import amount_band_sql, amount_band_width, listed_sql, prev_band_sql
+from moneytrail.engine import make_engine
+from tests.utils.detect_worlds import account, txn, write_tables
+
+pytestmark = pytest.mark.duckdb
+
+
+def _amounts(lo: float, hi: float) -> list[float]:
+    rng = np.random.default_rng(7)
+    base = [float(x) for x in np.round(np.exp(rng.uniform(0, 12, 400)), 2)]
+    # exact ratio bounds, band edges and amounts of zero or less
+    edges = [1000.0, 1000.0 * lo, 1000.0 * hi, 0.0, -5.0, 1.0, float(np.exp(amount_band_width(lo, hi) * 40))]
+    return base + edges
+
+
+@pytest.mark.parametrize(("lo", "hi"), [(0.9, 1.0), (0.9, 0.98), (0.5, 2.0), (1.0, 1.0)])
+def test_amount_bands_find_every_pair_within_the_ratio(lo, hi):
+    width = amount_band_width(lo, hi)
+    con = duckdb.connect()
+    con.execute("CREATE TABLE a AS SELECT UNNEST(?::DOUBLE[]) AS amt", [_amounts(lo, hi)])
+    con.execute("CREATE TABLE b AS SELECT amt FROM a")
+    brute = con.execute(
+        f"SELECT a.amt, b.amt FROM a, b WHERE b.amt >= a.amt * {lo} AND b.amt <= a.amt * {hi}"
+    )
+    expected = sorted(brute.fetchall())
+    listed = listed_sql(f"SELECT b.amt, 0 AS jb0, {amount_band_sql('b.amt', width)} AS ab0 FROM b", True)
+    banded = con.execute(
+        f"SELECT a.amt, l.amt FROM a JOIN ({listed}) AS l ON l.jb = 0 AND l.ab = {prev_band_sql('a.amt', width, lo)}"
+        f" WHERE l.amt >= a.amt * {lo} AND l.amt <= a.amt * {hi}"
+    )
+    assert len(expected) > 400
+    assert sorted(banded.fetchall()) == expected
+
+
+def test_amount_bands_are_off_when_the_ratio_is_open():
+    assert amount_band_width(0.0, 1.0) is None
+    assert amount_band_width(0.5, 1e18) is None
+
+
+def _hits(ws, det_id: str, tables: dict, **params) -> list[dict]:
+    write_tables(ws, tables)
+    with make_engine("duckdb", ws) as eng:
+        register_resolved_parties(eng)
+        return eng.query(detector_hits_sql(load_catalog()[det_id], params or None)).to_pylist()
+
+
+def test_cycle_found_behind_an_earlier_dead_end_path(workspace):
+    """B pays C twice; the earlier payment cannot go on (C returns more than it got), the later can:
+    the search must keep the later path to C rather than only the earliest one."""
+    rows = [
+        txn("c1", "A", "B", 10000, 0),
+        txn("c2", "B", "C", 9500, 5),  # a dead end: C's payment back is larger than this
+        txn("c3", "B", "C", 9900, 6),
+        txn("c4", "C", "A", 9800, 10),
+    ]
+    got = _hits(workspace, "cycle", {"transactions": rows}, fresh_max_txns=0)
+    assert [(r["entity_id"], r["evidence_txn_ids"]) for r in got] == [("A", "c1;c3;c4")]
+
+
+def test_cash_structuring_evidence_is_every_deposit_of_a_qualifying_window(workspace):
+    accts = [account("cash", kind="other", is_external=True), account("acc", "p1")]
+    rows = [
+        txn("d0", "cash", "acc", 9000, -100, "cash"),  # alone in its 24 hours: not evidence
+        txn("d1", "cash", "acc", 9000, 0, "cash"),
+        txn("d2", "cash", "acc", 9500, 20, "cash"),
+        txn("d3", "cash", "acc", 9200, 40, "cash"),  # a second window, with d2 but not d1
+    ]
+    got = _hits(workspace, "cash_structuring", {"transactions": rows, "accounts": accts})
+    assert [(r["entity_id"], r["evidence_txn_ids"]) for r in got] == [("acc", "d1;d2;d3")]
+    assert '"windows":2.0' in got[0]["metrics"]
+
+
+@pytest.mark.parametrize(
+    ("lag_hours", "cny_cad", "matched"),
+    [
+        (-120, 90000.0, True),
+        (120, 98000.0, True),
+        (121, 95000.0, False),
+        (0, 89990.0, False),
+        (0, 98010.0, False),
+    ],
+)
+def test_mirror_swap_at_the_edges_of_time_and_fee(workspace, lag_hours, cny_cad, matched):
+    accts = [
+        account("cash", "banker", kind="other"),
+        account("client", "c1"),
+        account("cn1", "x"),
+        account("cn2", "y"),
+    ]
+    cash = txn("h1", "cash", "client", 100000, 500, "cash", country_src="CA", country_dst="CA")
+    cny = txn(
+        "y1",
+        "cn1",
+        "cn2",
+        cny_cad,
+        500 + lag_hours,
+        "wire",
+        currency="CNY",
+        country_src="CN",
+        country_dst="CN",
+    )
+    got = _hits(workspace, "mirror_swap", {"transactions": [cash, cny], "accounts": accts})
+    assert [r["evidence_txn_ids"] for r in got] == (["h1;y1"] if matched else [])
+
+
+def test_amount_keeping_cycles_do_not_pass_through_busy_accounts(workspace):
+    """A ring through a shop that many customers pay is no layering: the bound on counterparties
+    drops it, and a ring that only starts and ends at the busy account is still found."""
+    ring = [txn("c1", "A", "SHOP", 10000, 0), txn("c2", "SHOP", "C", 9700, 5), txn("c3", "C", "A", 9500, 10)]
+    customers = [txn(f"k{i}", f"cust{i}", "SHOP", 20, -24 - i) for i in range(6)]
+    rows = ring + customers
+    assert len(_hits(workspace, "cycle", {"transactions": rows}, fresh_max_txns=0)) == 1
+    assert _hits(workspace, "cycle", {"transactions": rows}, fresh_max_txns=0, max_degree=5) == []
+    origin = [
+        txn("c1", "SHOP", "B", 10000, 0),
+        txn("c2", "B", "C", 9700, 5),
+        txn("c3", "C", "SHOP", 9500, 10),
+    ]
+    got = _hits(workspace, "cycle", {"transactions": origin + customers}, fresh_max_txns=0, max_degree=5)
+    assert [(r["entity_id"], r["evidence_txn_ids"]) for r in got] == [("SHOP", "c1;c2;c3")]
