@@ -63,18 +63,61 @@ TABULAR_FEATURES = FLOW_FEATURES + BEHAVIOUR_FEATURES
 # The reporting threshold (LCTR/EFTR) below which structured amounts cluster (S1, S2).
 THRESHOLD_CAD = 10_000.0
 
+# Aggregates over money and shares run in fixed point: a parallel engine adds floating-point
+# partial sums in a varying order, so their last bits (and the splits of a model on them) would
+# change from run to run; sums of integers and decimals are exact in any order.
+SHARE_DECIMAL = "DECIMAL(18,9)"
+
+
+def cents_sql(amount: str) -> str:
+    """``amount`` as a whole number of cents (BIGINT), the fixed point money is summed in."""
+    return f"CAST(ROUND({amount} * 100) AS BIGINT)"
+
+
+def exact_sum_sql(value: str, decimal: str = SHARE_DECIMAL) -> str:
+    """The sum of ``value`` (a share or a weight) on a fixed decimal grid, as DOUBLE: exact and
+    independent of the order the engine adds rows in."""
+    return f"CAST(SUM(CAST({value} AS {decimal})) AS DOUBLE)"
+
+
+def exact_mean_sql(value: str, decimal: str = SHARE_DECIMAL) -> str:
+    """The mean of ``value`` over its non-null rows (NULL when none), from :func:`exact_sum_sql`."""
+    return f"{exact_sum_sql(value, decimal)} / NULLIF(COUNT({value}), 0)"
+
+
+def moments_sql(value: str, name: str) -> str:
+    """Count ``n_<name>``, sum ``s_<name>`` and sum of squares ``q_<name>`` of an integer
+    ``value``, all exact (see :func:`mean_std_sql`)."""
+    return (
+        f"COUNT({value}) AS n_{name}, SUM({value}) AS s_{name}, "
+        f"SUM(CAST({value} AS DECIMAL(38,0)) * {value}) AS q_{name}"
+    )
+
+
+def mean_std_sql(name: str, scale: float = 1.0) -> tuple[str, str]:
+    """Mean and population standard deviation (0 when there are no rows) from the exact moments
+    of :func:`moments_sql`, divided by ``scale``: n*q - s*s is computed exactly, so both are
+    the same whatever order the rows were summed in."""
+    n, s, q = f"n_{name}", f"s_{name}", f"q_{name}"
+    var_n2 = f"CAST({n} * {q} - CAST({s} AS DECIMAL(38,0)) * CAST({s} AS DECIMAL(38,0)) AS DOUBLE)"
+    mean = f"CASE WHEN {n} > 0 THEN CAST({s} AS DOUBLE) / {n} / {scale} ELSE 0 END"
+    std = f"CASE WHEN {n} > 0 THEN SQRT(GREATEST({var_n2}, 0)) / {n} / {scale} ELSE 0 END"
+    return mean, std
+
 
 def legs_sql(transactions: str = "transactions", accounts: str = "accounts") -> str:
     """Each transaction seen from both ends: one row per (account, counterparty, direction).
 
-    ``foreign`` marks a currency other than the account's own; ``xborder`` a counterparty account
-    in another country (from the transaction's countries, else the accounts' countries).
+    ``cents`` is the amount in whole cents (money is summed in fixed point); ``foreign`` marks a
+    currency other than the account's own; ``xborder`` a counterparty account in another country
+    (from the transaction's countries, else the accounts' countries).
     """
     amt = "COALESCE(t.amount_cad, t.amount)"
 
     def side(me: str, other: str, d: str, my_c: str, other_c: str) -> str:
         return (
-            f"SELECT t.{me} AS account_id, t.{other} AS cp, '{d}' AS dir, {amt} AS amt, t.ts, t.channel, "
+            f"SELECT t.{me} AS account_id, t.{other} AS cp, '{d}' AS dir, {amt} AS amt, "
+            f"{cents_sql(amt)} AS cents, t.ts, t.channel, "
             f"CASE WHEN COALESCE(t.{my_c}, a.country) <> COALESCE(t.{other_c}, b.country) THEN 1 ELSE 0 END AS xborder, "
             "CASE WHEN a.currency IS NOT NULL AND t.currency <> a.currency THEN 1 ELSE 0 END AS foreign_ccy "
             f"FROM {transactions} t LEFT JOIN {accounts} a ON a.account_id = t.{me} "
@@ -90,25 +133,33 @@ def legs_sql(transactions: str = "transactions", accounts: str = "accounts") -> 
 
 def flow_features_sql(legs: str = "legs") -> str:
     """The flow features (but the distinct counts: :func:`distinct_counts_sql`) and the amount
-    shape, per account, from the legs relation ``legs``."""
+    shape, per account, from the legs relation ``legs``; sums, means and deviations of money are
+    exact (from cents, see :func:`mean_std_sql`)."""
     o = "CASE WHEN dir = 'out' THEN amt END"
     i = "CASE WHEN dir = 'in' THEN amt END"
+    oc = "CASE WHEN dir = 'out' THEN cents END"
+    ic = "CASE WHEN dir = 'in' THEN cents END"
     t = THRESHOLD_CAD
+    mean_out, std_out = mean_std_sql("out", 100.0)
+    mean_in, std_in = mean_std_sql("in", 100.0)
     return f"""
-SELECT account_id,
-  COUNT({o}) AS n_out, COUNT({i}) AS n_in,
-  COALESCE(SUM({o}), 0) AS sum_out, COALESCE(SUM({i}), 0) AS sum_in,
-  COALESCE(AVG({o}), 0) AS mean_out, COALESCE(AVG({i}), 0) AS mean_in,
-  COALESCE(STDDEV_POP({o}), 0) AS std_out, COALESCE(STDDEV_POP({i}), 0) AS std_in,
-  COALESCE(MAX({o}), 0) AS max_out, COALESCE(MAX({i}), 0) AS max_in,
-  AVG(CASE WHEN amt = ROUND(amt / 100) * 100 THEN 1.0 ELSE 0.0 END) AS round_share,
-  AVG(CASE WHEN amt >= {0.8 * t} AND amt < {t} THEN 1.0 ELSE 0.0 END) AS below_threshold_share,
-  AVG(CASE WHEN channel = 'cash' THEN 1.0 ELSE 0.0 END) AS cash_share,
-  AVG(CAST(xborder AS DOUBLE)) AS cross_border_share,
-  AVG(CAST(foreign_ccy AS DOUBLE)) AS foreign_currency_share,
-  (EXTRACT(EPOCH FROM MAX(ts)) - EXTRACT(EPOCH FROM MIN(ts))) / 86400.0 AS span_days
-FROM {legs}
-GROUP BY account_id"""
+SELECT account_id, n_out, n_in,
+  COALESCE(s_out, 0) / 100.0 AS sum_out, COALESCE(s_in, 0) / 100.0 AS sum_in,
+  {mean_out} AS mean_out, {mean_in} AS mean_in, {std_out} AS std_out, {std_in} AS std_in,
+  max_out, max_in, round_share, below_threshold_share, cash_share, cross_border_share,
+  foreign_currency_share, span_days
+FROM (
+  SELECT account_id, {moments_sql(oc, "out")}, {moments_sql(ic, "in")},
+    COALESCE(MAX({o}), 0) AS max_out, COALESCE(MAX({i}), 0) AS max_in,
+    AVG(CASE WHEN amt = ROUND(amt / 100) * 100 THEN 1.0 ELSE 0.0 END) AS round_share,
+    AVG(CASE WHEN amt >= {0.8 * t} AND amt < {t} THEN 1.0 ELSE 0.0 END) AS below_threshold_share,
+    AVG(CASE WHEN channel = 'cash' THEN 1.0 ELSE 0.0 END) AS cash_share,
+    AVG(CAST(xborder AS DOUBLE)) AS cross_border_share,
+    AVG(CAST(foreign_ccy AS DOUBLE)) AS foreign_currency_share,
+    (EXTRACT(EPOCH FROM MAX(ts)) - EXTRACT(EPOCH FROM MIN(ts))) / 86400.0 AS span_days
+  FROM {legs}
+  GROUP BY account_id
+) AS m"""
 
 
 def distinct_counts_sql(legs: str = "legs") -> str:
@@ -133,8 +184,8 @@ WITH daily AS (
   SELECT account_id, CAST(ts AS DATE) AS d,
     SUM(CASE WHEN dir = 'in' THEN 1 ELSE 0 END) AS n_in,
     SUM(CASE WHEN dir = 'out' THEN 1 ELSE 0 END) AS n_out,
-    SUM(CASE WHEN dir = 'in' THEN amt ELSE 0 END) AS v_in,
-    SUM(CASE WHEN dir = 'out' THEN amt ELSE 0 END) AS v_out
+    SUM(CASE WHEN dir = 'in' THEN cents ELSE 0 END) AS v_in,
+    SUM(CASE WHEN dir = 'out' THEN cents ELSE 0 END) AS v_out
   FROM {legs} GROUP BY account_id, CAST(ts AS DATE)
 ), weekly AS (
   SELECT account_id, w, SUM(CASE WHEN dir = 'in' THEN 1 ELSE 0 END) AS cp_in,
@@ -156,17 +207,23 @@ FROM d JOIN wk ON wk.account_id = d.account_id"""
 
 
 def timing_features_sql(legs: str = "legs") -> str:
-    """Regularity of timing: coefficient of variation and minimum of the gaps between transactions."""
+    """Regularity of timing: coefficient of variation and minimum of the gaps between transactions
+    (gaps in whole milliseconds, so their moments are exact)."""
+    mean, std = mean_std_sql("gap")
     return f"""
 WITH g AS (
   SELECT account_id,
-    EXTRACT(EPOCH FROM ts) - LAG(EXTRACT(EPOCH FROM ts)) OVER (PARTITION BY account_id ORDER BY ts) AS gap
+    CAST(ROUND((EXTRACT(EPOCH FROM ts)
+      - LAG(EXTRACT(EPOCH FROM ts)) OVER (PARTITION BY account_id ORDER BY ts)) * 1000) AS BIGINT) AS gap
   FROM {legs}
+), m AS (
+  SELECT account_id, {moments_sql("gap", "gap")}, MIN(gap) AS min_gap
+  FROM g WHERE gap IS NOT NULL GROUP BY account_id
 )
 SELECT account_id,
-  CASE WHEN AVG(gap) > 0 THEN STDDEV_POP(gap) / AVG(gap) ELSE 0 END AS gap_cv,
-  COALESCE(MIN(gap), 0) / 3600.0 AS min_gap_hours
-FROM g WHERE gap IS NOT NULL GROUP BY account_id"""
+  CASE WHEN s_gap > 0 THEN ({std}) / ({mean}) ELSE 0 END AS gap_cv,
+  COALESCE(min_gap, 0) / 3600000.0 AS min_gap_hours
+FROM m"""
 
 
 def neighbourhood_features_sql(legs: str = "legs") -> str:
@@ -213,7 +270,7 @@ WITH pc AS (
     FROM pc WHERE n = 1 GROUP BY account_id, FLOOR(EXTRACT(EPOCH FROM first_ts) / 604800)
   ) AS x GROUP BY account_id
 ), nb AS (
-  SELECT pc.account_id, AVG(acc.single_pair_share) AS cp_single_pair_share
+  SELECT pc.account_id, {exact_mean_sql("acc.single_pair_share")} AS cp_single_pair_share
   FROM pc JOIN acc ON acc.account_id = pc.cp WHERE pc.n = 1 GROUP BY pc.account_id
 )
 SELECT acc.account_id, single_pair_share, single_pair_n,
@@ -274,10 +331,11 @@ ORDER BY a.account_id"""
 
 
 def edges_sql(transactions: str = "transactions") -> str:
-    """The money-flow graph as an aggregated directed edge list (count and value per pair)."""
+    """The money-flow graph as an aggregated directed edge list (count and value per pair; the
+    value summed exactly in cents)."""
     return (
         "SELECT src_account_id AS src, dst_account_id AS dst, COUNT(*) AS n, "
-        f"SUM(COALESCE(amount_cad, amount)) AS value FROM {transactions} "
+        f"SUM({cents_sql('COALESCE(amount_cad, amount)')}) / 100.0 AS value FROM {transactions} "
         "WHERE src_account_id <> dst_account_id GROUP BY src_account_id, dst_account_id "
         "ORDER BY src, dst"
     )

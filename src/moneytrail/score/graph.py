@@ -3,6 +3,9 @@
 The edge list comes through the engine (portable SQL, aggregated per account pair), so the same
 code runs whichever engine stored the data; everything else (PageRank, components, communities,
 cores, clustering, proximity to seeds) is igraph on that one in-memory graph.
+
+igraph's PageRank solver splits its sums over OpenMP threads and adds them in a varying order, so
+it runs on one thread here: the same graph always gives the same bits.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ import random
 import igraph as ig
 import numpy as np
 import pandas as pd
+from threadpoolctl import threadpool_limits
 
 GRAPH_FEATURES = [
     "pagerank",
@@ -81,7 +85,8 @@ def graph_features(
         out["community_id"] = []
         return out
     w = g.es["n"] if g.ecount() else None
-    out["pagerank"] = np.asarray(g.pagerank(weights=w, directed=True)) * n
+    with threadpool_limits(limits=1, user_api="openmp"):
+        out["pagerank"] = np.asarray(g.pagerank(weights=w, directed=True)) * n
     out["degree_in"] = g.degree(mode="in")
     out["degree_out"] = g.degree(mode="out")
     simple = g.as_undirected(mode="collapse", combine_edges={"n": "sum", "value": "sum"})
@@ -107,7 +112,8 @@ def graph_features(
         out["community_value_share"] = 0.0
     reset = np.zeros(n) if seeds is None else np.maximum(np.nan_to_num(np.asarray(seeds, float)), 0.0)
     if reset.any():
-        ppr = np.asarray(simple.personalized_pagerank(reset=reset.tolist(), damping=0.7))
+        with threadpool_limits(limits=1, user_api="openmp"):
+            ppr = np.asarray(simple.personalized_pagerank(reset=reset.tolist(), damping=0.7))
         out["seed_proximity"] = ppr * n
         hit = (reset > 0).astype(float)
         share = np.bincount(memb, weights=hit) / np.bincount(memb)

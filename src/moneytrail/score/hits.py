@@ -7,6 +7,8 @@ indicator at its worst severity), so a noisy detector cannot outweigh several di
 
 from __future__ import annotations
 
+from moneytrail.score.features import exact_sum_sql
+
 # Indicator families from TYPOLOGIES.md: casino, underground banking, real estate, trade, cash and
 # structuring, graph shapes.
 FAMILIES = ("C", "U", "R", "T", "S", "G")
@@ -37,14 +39,15 @@ WHERE TRIM(ind.indicator) <> ''"""
 
 
 def hit_features_sql(account_hits: str = "account_hits") -> str:
-    """Per-account hit features from the relation ``account_hits`` (see :func:`account_hits_sql`)."""
+    """Per-account hit features from the relation ``account_hits`` (see :func:`account_hits_sql`);
+    severities are summed on a fixed decimal grid, so the score is exact in any order."""
     fam = ",\n  ".join(
         f"COALESCE(MAX(CASE WHEN SUBSTRING(indicator, 1, 1) = '{f}' THEN worst END), 0) AS hit_{f}"
         for f in FAMILIES
     )
     return f"""
 SELECT account_id,
-  SUM(worst) AS hit_score,
+  {exact_sum_sql("worst")} AS hit_score,
   SUM(hits) AS hit_count,
   COUNT(*) AS hit_indicators,
   MAX(worst) AS hit_max,

@@ -15,6 +15,7 @@ import pandas as pd
 
 from moneytrail.engine import Engine
 from moneytrail.score.explain import FEATURE_NAMES, lead_narrative
+from moneytrail.score.features import cents_sql
 
 LEAD_RATE = 0.03
 # Components up to this many accounts stay whole; larger ones are split into communities.
@@ -37,7 +38,8 @@ def identity_edges_sql(accounts: str = "accounts", links: str | None = "links") 
 
 
 def lead_evidence_sql(members: str = "lead_members", transactions: str = "transactions") -> str:
-    """Value, count and time span of the transactions inside each lead (all of a lone account's own)."""
+    """Value (summed exactly in cents), count and time span of the transactions inside each lead
+    (all of a lone account's own)."""
     amt = "COALESCE(t.amount_cad, t.amount)"
     return f"""
 WITH size AS (SELECT lead_id, COUNT(*) AS k FROM {members} GROUP BY lead_id),
@@ -56,7 +58,7 @@ lone AS (
   SELECT m.lead_id, t.txn_id, {amt} AS amt, t.ts FROM {transactions} t
   JOIN lone_members m ON m.account_id = t.dst_account_id AND t.src_account_id <> t.dst_account_id
 )
-SELECT lead_id, SUM(amt) AS total_value, COUNT(*) AS n_txns, MIN(ts) AS first_ts, MAX(ts) AS last_ts
+SELECT lead_id, SUM({cents_sql("amt")}) / 100.0 AS total_value, COUNT(*) AS n_txns, MIN(ts) AS first_ts, MAX(ts) AS last_ts
 FROM (SELECT * FROM inside UNION ALL SELECT * FROM lone) AS e
 GROUP BY lead_id ORDER BY lead_id"""
 
@@ -95,6 +97,8 @@ def build_leads(
         ]
     )
     pairs = pairs[(pairs >= 0).all(axis=1) & (pairs[:, 0] != pairs[:, 1])]
+    # The engine returns edges in no fixed order and Louvain depends on edge order: sort them.
+    pairs = np.unique(np.sort(pairs, axis=1), axis=0)
     g = ig.Graph(n=len(cand), edges=pairs.tolist(), directed=False).simplify()
     memb = _groups(g, seed)
     cand["component"] = memb

@@ -19,6 +19,8 @@ it sends it was fed just before (``fed_share``), and its counterparties' values 
 
 from __future__ import annotations
 
+from moneytrail.score.features import cents_sql, exact_mean_sql
+
 # Per-account features rolled up from the transaction signals.
 SIGNAL_FEATURES = [
     "oneoff_offsched_max",
@@ -114,13 +116,14 @@ LEFT JOIN fed ON fed.txn_id = t.txn_id"""
 
 
 def account_signal_features_sql(signals: str = "txn_signals") -> str:
-    """:data:`SIGNAL_FEATURES` per account with transactions, from the relation ``signals``."""
+    """:data:`SIGNAL_FEATURES` per account with transactions, from the relation ``signals``
+    (values summed in cents, shares averaged on a fixed grid: exact in any order)."""
     return f"""
 WITH legs AS (
-  SELECT src_account_id AS account_id, dst_account_id AS cp, 'out' AS dir, amt, pair_n,
+  SELECT src_account_id AS account_id, dst_account_id AS cp, 'out' AS dir, {cents_sql("amt")} AS cents, pair_n,
     src_off_schedule AS off_me, src_off_schedule, hop, wire, fed AS relayed FROM {signals}
   UNION ALL
-  SELECT dst_account_id, src_account_id, 'in', amt, pair_n, dst_off_schedule, src_off_schedule, hop, wire,
+  SELECT dst_account_id, src_account_id, 'in', {cents_sql("amt")}, pair_n, dst_off_schedule, src_off_schedule, hop, wire,
     forwarded FROM {signals}
 ), acc AS (
   SELECT account_id,
@@ -129,7 +132,8 @@ WITH legs AS (
     AVG(CAST(off_me AS DOUBLE)) AS offsched_share,
     SUM(hop) AS hop_n,
     AVG(CAST(hop AS DOUBLE)) AS hop_share,
-    CASE WHEN SUM(amt) > 0 THEN SUM(CASE WHEN hop = 1 THEN amt ELSE 0 END) / SUM(amt) ELSE 0 END
+    CASE WHEN SUM(cents) > 0 THEN SUM(CASE WHEN hop = 1 THEN cents ELSE 0 END) / CAST(SUM(cents) AS DOUBLE)
+      ELSE 0 END
       AS hop_value_share,
     AVG(CAST(wire AS DOUBLE)) AS wire_share,
     SUM(hop * wire) AS wire_hop_n,
@@ -140,7 +144,7 @@ WITH legs AS (
 ), nb AS (
   SELECT l.account_id,
     AVG(CAST(c.oneoff_offsched_max AS DOUBLE)) AS cp_oneoff_offsched_mean,
-    AVG(c.hop_share) AS cp_hop_share_mean,
+    {exact_mean_sql("c.hop_share")} AS cp_hop_share_mean,
     MAX(c.hop_n) AS cp_hop_max
   FROM (SELECT DISTINCT account_id, cp FROM legs) AS l JOIN acc c ON c.account_id = l.cp
   GROUP BY l.account_id

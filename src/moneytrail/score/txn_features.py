@@ -7,7 +7,7 @@ straight on (the payee sends a similar value out the same or the next day).
 
 from __future__ import annotations
 
-from moneytrail.score.features import THRESHOLD_CAD
+from moneytrail.score.features import THRESHOLD_CAD, cents_sql
 
 TXN_FEATURES = [
     "amount",
@@ -53,7 +53,8 @@ def txn_features_sql(
     amt = "COALESCE(t.amount_cad, t.amount)"
     return f"""
 WITH day_out AS (
-  SELECT src_account_id AS account_id, CAST(ts AS DATE) AS d, SUM(COALESCE(amount_cad, amount)) AS v
+  SELECT src_account_id AS account_id, CAST(ts AS DATE) AS d,
+    SUM({cents_sql("COALESCE(amount_cad, amount)")}) / 100.0 AS v
   FROM {transactions} GROUP BY src_account_id, CAST(ts AS DATE)
 )
 SELECT t.txn_id, t.src_account_id, t.dst_account_id,
