@@ -101,7 +101,9 @@ def to_spark_sql(sql: str, schema: dict[str, dict[str, str]] | None = None) -> s
       DuckDB does (Spark truncates);
     * ``row_number``, ``rank``, ``dense_rank`` and ``ntile`` windows are BIGINT as in DuckDB;
     * ``QUALIFY`` beside a ``*`` select list is refused with a clear error: sqlglot's rewrite for
-      Spark would leak its helper column through the star.
+      Spark would leak its helper column through the star;
+    * typing folds names to lower case, so the result's columns are given back their own spelling
+      (``AS hit_C`` stays ``hit_C``, as in DuckDB).
     """
     tree = sqlglot.parse_one(sql, read=PORTABLE_DIALECT)
     if schema and _needs_types(tree):
@@ -160,9 +162,18 @@ def _typed(tree: exp.Expression, schema: dict[str, dict[str, str]]) -> exp.Expre
 
     try:
         typed = qualify(tree.copy(), schema=schema, dialect=PORTABLE_DIALECT, quote_identifiers=False)
-        return annotate_types(typed, schema=schema, dialect=PORTABLE_DIALECT)
+        typed = annotate_types(typed, schema=schema, dialect=PORTABLE_DIALECT)
     except Exception:  # sqlglot cannot resolve every query; the untyped fixes still apply
         return tree
+    # Qualifying folds every name to lower case (DuckDB matches names case-insensitively); give
+    # the result's columns back their own spelling: the query's aliases, else the tables' names.
+    spelling = {c.lower(): c for columns in schema.values() for c in columns}
+    spelling.update({s.alias_or_name.lower(): s.alias_or_name for s in tree.selects if s.alias_or_name})
+    for select in typed.selects:
+        name = spelling.get(select.alias_or_name.lower())
+        if isinstance(select, exp.Alias) and name and name != select.alias:
+            select.set("alias", exp.to_identifier(name))
+    return typed
 
 
 def arrow_sql_type(t: pa.DataType) -> str | None:

@@ -68,6 +68,11 @@ THRESHOLD_CAD = 10_000.0
 # change from run to run; sums of integers and decimals are exact in any order.
 SHARE_DECIMAL = "DECIMAL(18,9)"
 
+# The SQL runs on every engine (see docs/engines.md): shares are averages of 0/1 integers and
+# ratios divide DOUBLEs (a decimal literal such as 1.0 makes Spark compute in rounded DECIMALs),
+# integer sums are cast to BIGINT, and the CTE names of each function are its own (the functions
+# nest in one query, where Spark refuses a repeated CTE name).
+
 
 def cents_sql(amount: str) -> str:
     """``amount`` as a whole number of cents (BIGINT), the fixed point money is summed in."""
@@ -144,19 +149,19 @@ def flow_features_sql(legs: str = "legs") -> str:
     mean_in, std_in = mean_std_sql("in", 100.0)
     return f"""
 SELECT account_id, n_out, n_in,
-  COALESCE(s_out, 0) / 100.0 AS sum_out, COALESCE(s_in, 0) / 100.0 AS sum_in,
+  CAST(COALESCE(s_out, 0) AS DOUBLE) / 100 AS sum_out, CAST(COALESCE(s_in, 0) AS DOUBLE) / 100 AS sum_in,
   {mean_out} AS mean_out, {mean_in} AS mean_in, {std_out} AS std_out, {std_in} AS std_in,
   max_out, max_in, round_share, below_threshold_share, cash_share, cross_border_share,
   foreign_currency_share, span_days
 FROM (
   SELECT account_id, {moments_sql(oc, "out")}, {moments_sql(ic, "in")},
     COALESCE(MAX({o}), 0) AS max_out, COALESCE(MAX({i}), 0) AS max_in,
-    AVG(CASE WHEN amt = ROUND(amt / 100) * 100 THEN 1.0 ELSE 0.0 END) AS round_share,
-    AVG(CASE WHEN amt >= {0.8 * t} AND amt < {t} THEN 1.0 ELSE 0.0 END) AS below_threshold_share,
-    AVG(CASE WHEN channel = 'cash' THEN 1.0 ELSE 0.0 END) AS cash_share,
+    AVG(CASE WHEN amt = ROUND(amt / 100) * 100 THEN 1 ELSE 0 END) AS round_share,
+    AVG(CASE WHEN amt >= {0.8 * t} AND amt < {t} THEN 1 ELSE 0 END) AS below_threshold_share,
+    AVG(CASE WHEN channel = 'cash' THEN 1 ELSE 0 END) AS cash_share,
     AVG(CAST(xborder AS DOUBLE)) AS cross_border_share,
     AVG(CAST(foreign_ccy AS DOUBLE)) AS foreign_currency_share,
-    (EXTRACT(EPOCH FROM MAX(ts)) - EXTRACT(EPOCH FROM MIN(ts))) / 86400.0 AS span_days
+    (epoch(MAX(ts)) - epoch(MIN(ts))) / 86400.0 AS span_days
   FROM {legs}
   GROUP BY account_id
 ) AS m"""
@@ -166,44 +171,45 @@ def distinct_counts_sql(legs: str = "legs") -> str:
     """Distinct counterparties in and out, and active days, per account (each distinct set is
     formed once and counted, cheaper than distinct aggregates in one pass)."""
     return f"""
-WITH cps AS (
-  SELECT account_id, SUM(CASE WHEN dir = 'out' THEN 1 ELSE 0 END) AS cp_out,
-    SUM(CASE WHEN dir = 'in' THEN 1 ELSE 0 END) AS cp_in
+WITH dc_cps AS (
+  SELECT account_id, CAST(SUM(CASE WHEN dir = 'out' THEN 1 ELSE 0 END) AS BIGINT) AS cp_out,
+    CAST(SUM(CASE WHEN dir = 'in' THEN 1 ELSE 0 END) AS BIGINT) AS cp_in
   FROM (SELECT DISTINCT account_id, cp, dir FROM {legs}) AS p GROUP BY account_id
-), days AS (
+), dc_days AS (
   SELECT account_id, COUNT(*) AS active_days
   FROM (SELECT DISTINCT account_id, CAST(ts AS DATE) AS d FROM {legs}) AS x GROUP BY account_id
 )
-SELECT cps.account_id, cp_out, cp_in, active_days FROM cps JOIN days ON days.account_id = cps.account_id"""
+SELECT dc_cps.account_id, cp_out, cp_in, active_days
+FROM dc_cps JOIN dc_days ON dc_days.account_id = dc_cps.account_id"""
 
 
 def window_features_sql(legs: str = "legs") -> str:
     """Bursts: the busiest day and week per direction, and days where money passes straight through."""
     return f"""
-WITH daily AS (
+WITH win_daily AS (
   SELECT account_id, CAST(ts AS DATE) AS d,
-    SUM(CASE WHEN dir = 'in' THEN 1 ELSE 0 END) AS n_in,
-    SUM(CASE WHEN dir = 'out' THEN 1 ELSE 0 END) AS n_out,
+    CAST(SUM(CASE WHEN dir = 'in' THEN 1 ELSE 0 END) AS BIGINT) AS n_in,
+    CAST(SUM(CASE WHEN dir = 'out' THEN 1 ELSE 0 END) AS BIGINT) AS n_out,
     SUM(CASE WHEN dir = 'in' THEN cents ELSE 0 END) AS v_in,
     SUM(CASE WHEN dir = 'out' THEN cents ELSE 0 END) AS v_out
   FROM {legs} GROUP BY account_id, CAST(ts AS DATE)
-), weekly AS (
-  SELECT account_id, w, SUM(CASE WHEN dir = 'in' THEN 1 ELSE 0 END) AS cp_in,
-    SUM(CASE WHEN dir = 'out' THEN 1 ELSE 0 END) AS cp_out
-  FROM (SELECT DISTINCT account_id, FLOOR(EXTRACT(EPOCH FROM ts) / 604800) AS w, dir, cp FROM {legs}) AS x
+), win_weekly AS (
+  SELECT account_id, w, CAST(SUM(CASE WHEN dir = 'in' THEN 1 ELSE 0 END) AS BIGINT) AS cp_in,
+    CAST(SUM(CASE WHEN dir = 'out' THEN 1 ELSE 0 END) AS BIGINT) AS cp_out
+  FROM (SELECT DISTINCT account_id, FLOOR(epoch(ts) / 604800) AS w, dir, cp FROM {legs}) AS x
   GROUP BY account_id, w
-), d AS (
+), win_day AS (
   SELECT account_id, MAX(n_in) AS max_day_n_in, MAX(n_out) AS max_day_n_out,
     AVG(CASE WHEN v_in > 0 AND v_out > 0
-             AND ABS(v_in - v_out) <= 0.2 * GREATEST(v_in, v_out) THEN 1.0 ELSE 0.0 END)
+             AND ABS(v_in - v_out) <= 0.2 * GREATEST(v_in, v_out) THEN 1 ELSE 0 END)
       AS passthrough_day_share
-  FROM daily GROUP BY account_id
-), wk AS (
+  FROM win_daily GROUP BY account_id
+), win_week AS (
   SELECT account_id, MAX(cp_in) AS max_week_cp_in, MAX(cp_out) AS max_week_cp_out
-  FROM weekly GROUP BY account_id
+  FROM win_weekly GROUP BY account_id
 )
-SELECT d.account_id, max_day_n_in, max_day_n_out, passthrough_day_share, max_week_cp_in, max_week_cp_out
-FROM d JOIN wk ON wk.account_id = d.account_id"""
+SELECT win_day.account_id, max_day_n_in, max_day_n_out, passthrough_day_share, max_week_cp_in, max_week_cp_out
+FROM win_day JOIN win_week ON win_week.account_id = win_day.account_id"""
 
 
 def timing_features_sql(legs: str = "legs") -> str:
@@ -211,44 +217,44 @@ def timing_features_sql(legs: str = "legs") -> str:
     (gaps in whole milliseconds, so their moments are exact)."""
     mean, std = mean_std_sql("gap")
     return f"""
-WITH g AS (
+WITH tim_gaps AS (
   SELECT account_id,
-    CAST(ROUND((EXTRACT(EPOCH FROM ts)
-      - LAG(EXTRACT(EPOCH FROM ts)) OVER (PARTITION BY account_id ORDER BY ts)) * 1000) AS BIGINT) AS gap
+    CAST(ROUND((epoch(ts) - LAG(epoch(ts)) OVER (PARTITION BY account_id ORDER BY ts)) * 1000) AS BIGINT) AS gap
   FROM {legs}
-), m AS (
+), tim_moments AS (
   SELECT account_id, {moments_sql("gap", "gap")}, MIN(gap) AS min_gap
-  FROM g WHERE gap IS NOT NULL GROUP BY account_id
+  FROM tim_gaps WHERE gap IS NOT NULL GROUP BY account_id
 )
 SELECT account_id,
   CASE WHEN s_gap > 0 THEN ({std}) / ({mean}) ELSE 0 END AS gap_cv,
-  COALESCE(min_gap, 0) / 3600000.0 AS min_gap_hours
-FROM m"""
+  CAST(COALESCE(min_gap, 0) AS DOUBLE) / 3600000 AS min_gap_hours
+FROM tim_moments"""
 
 
 def neighbourhood_features_sql(legs: str = "legs") -> str:
     """How busy an account's counterparties are, and how many of them are reciprocal."""
     return f"""
-WITH pairs AS (
+WITH nbh_pairs AS (
   SELECT DISTINCT account_id, cp, dir FROM {legs}
-), deg AS (
-  SELECT account_id, COUNT(DISTINCT cp) AS degree FROM pairs GROUP BY account_id
-), recip AS (
+), nbh_deg AS (
+  SELECT account_id, COUNT(DISTINCT cp) AS degree FROM nbh_pairs GROUP BY account_id
+), nbh_recip AS (
   SELECT a.account_id, COUNT(*) AS reciprocal_cp
-  FROM pairs a JOIN pairs b ON a.account_id = b.account_id AND a.cp = b.cp AND a.dir = 'out' AND b.dir = 'in'
+  FROM nbh_pairs a JOIN nbh_pairs b
+    ON a.account_id = b.account_id AND a.cp = b.cp AND a.dir = 'out' AND b.dir = 'in'
   GROUP BY a.account_id
-), nb AS (
+), nbh_means AS (
   SELECT p.account_id,
     AVG(CASE WHEN p.dir = 'in' THEN deg.degree END) AS cp_in_mean_degree,
     AVG(CASE WHEN p.dir = 'out' THEN deg.degree END) AS cp_out_mean_degree,
-    AVG(CASE WHEN p.dir = 'in' THEN CASE WHEN deg.degree <= 2 THEN 1.0 ELSE 0.0 END END) AS cp_in_low_degree_share,
-    AVG(CASE WHEN p.dir = 'out' THEN CASE WHEN deg.degree <= 2 THEN 1.0 ELSE 0.0 END END) AS cp_out_low_degree_share
-  FROM pairs p JOIN deg ON deg.account_id = p.cp
+    AVG(CASE WHEN p.dir = 'in' THEN CASE WHEN deg.degree <= 2 THEN 1 ELSE 0 END END) AS cp_in_low_degree_share,
+    AVG(CASE WHEN p.dir = 'out' THEN CASE WHEN deg.degree <= 2 THEN 1 ELSE 0 END END) AS cp_out_low_degree_share
+  FROM nbh_pairs p JOIN nbh_deg deg ON deg.account_id = p.cp
   GROUP BY p.account_id
 )
-SELECT nb.account_id, COALESCE(recip.reciprocal_cp, 0) AS reciprocal_cp,
+SELECT m.account_id, COALESCE(r.reciprocal_cp, 0) AS reciprocal_cp,
   cp_in_mean_degree, cp_out_mean_degree, cp_in_low_degree_share, cp_out_low_degree_share
-FROM nb LEFT JOIN recip ON recip.account_id = nb.account_id"""
+FROM nbh_means m LEFT JOIN nbh_recip r ON r.account_id = m.account_id"""
 
 
 def pair_features_sql(legs: str = "legs") -> str:
@@ -258,25 +264,26 @@ def pair_features_sql(legs: str = "legs") -> str:
     how one-off the counterparties' own relations are (schemes are chains of such accounts).
     """
     return f"""
-WITH pc AS (
+WITH pair_counts AS (
   SELECT account_id, cp, COUNT(*) AS n, MIN(ts) AS first_ts FROM {legs} GROUP BY account_id, cp
-), acc AS (
-  SELECT account_id, SUM(CASE WHEN n = 1 THEN 1.0 ELSE 0.0 END) / SUM(n) AS single_pair_share,
-    SUM(CASE WHEN n = 1 THEN 1 ELSE 0 END) AS single_pair_n
-  FROM pc GROUP BY account_id
-), wk AS (
+), pair_acc AS (
+  SELECT account_id, CAST(SUM(CASE WHEN n = 1 THEN 1 ELSE 0 END) AS DOUBLE) / SUM(n) AS single_pair_share,
+    CAST(SUM(CASE WHEN n = 1 THEN 1 ELSE 0 END) AS BIGINT) AS single_pair_n
+  FROM pair_counts GROUP BY account_id
+), pair_week AS (
   SELECT account_id, MAX(k) AS single_pair_week_max FROM (
-    SELECT account_id, FLOOR(EXTRACT(EPOCH FROM first_ts) / 604800) AS w, COUNT(*) AS k
-    FROM pc WHERE n = 1 GROUP BY account_id, FLOOR(EXTRACT(EPOCH FROM first_ts) / 604800)
+    SELECT account_id, FLOOR(epoch(first_ts) / 604800) AS w, COUNT(*) AS k
+    FROM pair_counts WHERE n = 1 GROUP BY account_id, FLOOR(epoch(first_ts) / 604800)
   ) AS x GROUP BY account_id
-), nb AS (
+), pair_cp AS (
   SELECT pc.account_id, {exact_mean_sql("acc.single_pair_share")} AS cp_single_pair_share
-  FROM pc JOIN acc ON acc.account_id = pc.cp WHERE pc.n = 1 GROUP BY pc.account_id
+  FROM pair_counts pc JOIN pair_acc acc ON acc.account_id = pc.cp WHERE pc.n = 1 GROUP BY pc.account_id
 )
 SELECT acc.account_id, single_pair_share, single_pair_n,
   COALESCE(single_pair_week_max, 0) AS single_pair_week_max,
   COALESCE(cp_single_pair_share, 0) AS cp_single_pair_share
-FROM acc LEFT JOIN wk ON wk.account_id = acc.account_id LEFT JOIN nb ON nb.account_id = acc.account_id"""
+FROM pair_acc acc LEFT JOIN pair_week wk ON wk.account_id = acc.account_id
+LEFT JOIN pair_cp cp ON cp.account_id = acc.account_id"""
 
 
 def account_tabular_features_sql(legs: str = "legs", accounts: str = "accounts") -> str:
@@ -299,11 +306,11 @@ SELECT a.account_id,
   {z}(cp_out, 0) AS cp_out, {z}(cp_in, 0) AS cp_in,
   CASE WHEN {z}(sum_in, 0) > 0 THEN sum_out / sum_in ELSE {z}(sum_out, 0) END AS out_in_ratio,
   {z}(active_days, 0) AS active_days, {z}(span_days, 0) AS span_days,
-  CASE WHEN active_days > 0 THEN (n_in + n_out) * 1.0 / active_days ELSE 0 END AS txn_per_active_day,
+  CASE WHEN active_days > 0 THEN CAST(n_in + n_out AS DOUBLE) / active_days ELSE 0 END AS txn_per_active_day,
   {z}(max_day_n_in, 0) AS max_day_n_in, {z}(max_day_n_out, 0) AS max_day_n_out,
   {z}(max_week_cp_in, 0) AS max_week_cp_in, {z}(max_week_cp_out, 0) AS max_week_cp_out,
-  CASE WHEN cp_in > 0 THEN max_week_cp_in * 1.0 / cp_in ELSE 0 END AS week_cp_in_share,
-  CASE WHEN cp_out > 0 THEN max_week_cp_out * 1.0 / cp_out ELSE 0 END AS week_cp_out_share,
+  CASE WHEN cp_in > 0 THEN CAST(max_week_cp_in AS DOUBLE) / cp_in ELSE 0 END AS week_cp_in_share,
+  CASE WHEN cp_out > 0 THEN CAST(max_week_cp_out AS DOUBLE) / cp_out ELSE 0 END AS week_cp_out_share,
   CASE WHEN GREATEST(sum_in, sum_out) > 0 THEN LEAST(sum_in, sum_out) / GREATEST(sum_in, sum_out)
        ELSE 0 END AS passthrough_ratio,
   {z}(passthrough_day_share, 0) AS passthrough_day_share,
@@ -335,7 +342,7 @@ def edges_sql(transactions: str = "transactions") -> str:
     value summed exactly in cents)."""
     return (
         "SELECT src_account_id AS src, dst_account_id AS dst, COUNT(*) AS n, "
-        f"SUM({cents_sql('COALESCE(amount_cad, amount)')}) / 100.0 AS value FROM {transactions} "
+        f"CAST(SUM({cents_sql('COALESCE(amount_cad, amount)')}) AS DOUBLE) / 100 AS value FROM {transactions} "
         "WHERE src_account_id <> dst_account_id GROUP BY src_account_id, dst_account_id "
         "ORDER BY src, dst"
     )

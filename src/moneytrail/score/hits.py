@@ -48,7 +48,7 @@ def hit_features_sql(account_hits: str = "account_hits") -> str:
     return f"""
 SELECT account_id,
   {exact_sum_sql("worst")} AS hit_score,
-  SUM(hits) AS hit_count,
+  CAST(SUM(hits) AS BIGINT) AS hit_count,
   COUNT(*) AS hit_indicators,
   MAX(worst) AS hit_max,
   {fam}
@@ -60,10 +60,14 @@ GROUP BY account_id"""
 
 
 def account_typologies_sql(account_hits: str = "account_hits") -> str:
-    """Per account: the indicator ids that fired (sorted, ';'-joined) and the evidence transactions."""
+    """Per account: the indicator ids that fired (sorted, ';'-joined) and the evidence transactions.
+
+    Sorted distinct lists rather than ``string_agg(DISTINCT ...)``: Spark fails on a query with
+    more than one of those. An account whose hits carry no evidence gets NULL evidence.
+    """
     return f"""
 SELECT account_id,
-  string_agg(DISTINCT indicator, ';' ORDER BY indicator) AS typologies,
-  string_agg(DISTINCT detector_id, ';' ORDER BY detector_id) AS detectors,
-  string_agg(DISTINCT evidence_txn_ids, ';' ORDER BY evidence_txn_ids) AS evidence
+  array_to_string(array_sort(array_agg(DISTINCT indicator)), ';') AS typologies,
+  array_to_string(array_sort(array_agg(DISTINCT detector_id)), ';') AS detectors,
+  NULLIF(array_to_string(array_sort(array_agg(DISTINCT evidence_txn_ids)), ';'), '') AS evidence
 FROM {account_hits} GROUP BY account_id"""

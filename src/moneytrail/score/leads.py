@@ -58,7 +58,7 @@ lone AS (
   SELECT m.lead_id, t.txn_id, {amt} AS amt, t.ts FROM {transactions} t
   JOIN lone_members m ON m.account_id = t.dst_account_id AND t.src_account_id <> t.dst_account_id
 )
-SELECT lead_id, SUM({cents_sql("amt")}) / 100.0 AS total_value, COUNT(*) AS n_txns, MIN(ts) AS first_ts, MAX(ts) AS last_ts
+SELECT lead_id, CAST(SUM({cents_sql("amt")}) AS DOUBLE) / 100 AS total_value, COUNT(*) AS n_txns, MIN(ts) AS first_ts, MAX(ts) AS last_ts
 FROM (SELECT * FROM inside UNION ALL SELECT * FROM lone) AS e
 GROUP BY lead_id ORDER BY lead_id"""
 

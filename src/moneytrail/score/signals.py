@@ -47,7 +47,7 @@ HOP_LOW, HOP_HIGH, HOP_DAYS = 0.7, 1.05, 3
 def txn_signals_sql(transactions: str = "transactions") -> str:
     """One row per transaction: txn_id, src/dst account, ``pair_n`` and :data:`TXN_SIGNALS`."""
     amt = "COALESCE(amount_cad, amount)"
-    epoch = "EXTRACT(EPOCH FROM ts)"
+    epoch = "epoch(ts)"
     day = "CAST(ts AS DATE)"
     hop_band = (
         f"b.e > a.e AND b.e - a.e <= {HOP_DAYS} * 86400 AND b.dst_account_id <> a.src_account_id "
@@ -128,16 +128,16 @@ WITH legs AS (
 ), acc AS (
   SELECT account_id,
     MAX(CASE WHEN pair_n = 1 THEN src_off_schedule ELSE 0 END) AS oneoff_offsched_max,
-    SUM(CASE WHEN pair_n = 1 THEN src_off_schedule ELSE 0 END) AS oneoff_offsched_n,
+    CAST(SUM(CASE WHEN pair_n = 1 THEN src_off_schedule ELSE 0 END) AS BIGINT) AS oneoff_offsched_n,
     AVG(CAST(off_me AS DOUBLE)) AS offsched_share,
-    SUM(hop) AS hop_n,
+    CAST(SUM(hop) AS BIGINT) AS hop_n,
     AVG(CAST(hop AS DOUBLE)) AS hop_share,
     CASE WHEN SUM(cents) > 0 THEN SUM(CASE WHEN hop = 1 THEN cents ELSE 0 END) / CAST(SUM(cents) AS DOUBLE)
       ELSE 0 END
       AS hop_value_share,
     AVG(CAST(wire AS DOUBLE)) AS wire_share,
-    SUM(hop * wire) AS wire_hop_n,
-    SUM(CASE WHEN dir = 'in' THEN relayed ELSE 0 END) AS relay_n,
+    CAST(SUM(hop * wire) AS BIGINT) AS wire_hop_n,
+    CAST(SUM(CASE WHEN dir = 'in' THEN relayed ELSE 0 END) AS BIGINT) AS relay_n,
     COALESCE(AVG(CASE WHEN dir = 'in' THEN CAST(relayed AS DOUBLE) END), 0) AS relay_share,
     COALESCE(AVG(CASE WHEN dir = 'out' THEN CAST(relayed AS DOUBLE) END), 0) AS fed_share
   FROM legs GROUP BY account_id

@@ -54,7 +54,7 @@ def txn_features_sql(
     return f"""
 WITH day_out AS (
   SELECT src_account_id AS account_id, CAST(ts AS DATE) AS d,
-    SUM({cents_sql("COALESCE(amount_cad, amount)")}) / 100.0 AS v
+    CAST(SUM({cents_sql("COALESCE(amount_cad, amount)")}) AS DOUBLE) / 100 AS v
   FROM {transactions} GROUP BY src_account_id, CAST(ts AS DATE)
 )
 SELECT t.txn_id, t.src_account_id, t.dst_account_id,
