@@ -132,7 +132,7 @@ def main() -> None:
         "a manifest with the input's sha256; transactions and their labels in one pass over the file "
         "(`stream transactions`: DuckDB reads ahead on its threads, each Parquet file is encoded on a "
         "thread of its own and the labels are computed on another), the accounts and parties staged. "
-        "Both runs are fresh processes, so module imports (no cached bytecode here) are included.",
+        "Both runs are fresh processes, so module imports are included.",
         "Wall seconds per step (the manifest's durations): "
         + ", ".join(
             f"{k} {v:.1f}" for k, v in sorted(ours["steps"].items(), key=lambda kv: -kv[1]) if v >= 0.05
