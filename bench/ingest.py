@@ -131,7 +131,7 @@ def main() -> None:
         "The ingest validates every row, writes transactions, accounts, parties, the labels to truth and "
         "a manifest with the input's sha256; transactions and their labels in one pass over the file "
         "(`stream transactions`: DuckDB reads ahead on its threads, each Parquet file is encoded on a "
-        "thread of its own and the labels are computed on another), the accounts and parties staged. "
+        "thread of its own, the labels are columns of the same batches), the accounts and parties staged. "
         "Both runs are fresh processes, so module imports are included.",
         "Wall seconds per step (the manifest's durations): "
         + ", ".join(

@@ -273,3 +273,69 @@ def test_a_query_that_may_reorder_rows_is_not_streamed(tmp_path, monkeypatch):
     expected = [i for i in range(1, 60) if i != 10]
     assert labels.column("txn_id").to_pylist() == [f"amlsim:{i}" for i in expected]
     assert labels.column("is_laundering").to_pylist() == [i % 5 == 0 for i in expected]
+
+
+def test_labels_come_straight_from_the_loaded_batches(tmp_path, monkeypatch):
+    # The labels mapping only renames the transactions' own columns: the pass takes them from each
+    # batch (no query per batch), and a batch missing a required value sends it to the staged route.
+    rows = [row(i, sar="true" if i % 4 == 0 else "false", alert=str(i % 3 or -1)) for i in range(1, 40)]
+    folder = folder_with(tmp_path, rows)
+    built = []
+    original = stream.LoadedProjection.of
+
+    def spy(*args):
+        projection = original(*args)
+        built.append(projection)
+        return projection
+
+    monkeypatch.setattr(stream.LoadedProjection, "of", spy)
+    ws, report, steps = run(folder, tmp_path / "ws")
+    assert "stream transactions" in steps
+    assert [p.table for p in built] == ["transaction_labels"]
+    labels = ws.read("transaction_labels", "truth")
+    assert labels.column("is_laundering").to_pylist() == [i % 4 == 0 for i in range(1, 40)]
+    assert labels.column("network_id").to_pylist() == [
+        None if i % 3 == 0 else str(i % 3) for i in range(1, 40)
+    ]
+    assert set(labels.column("source").to_pylist()) == {"amlsim"}
+    batch = pa.RecordBatch.from_pydict({"txn_id": ["amlsim:1", None], "x_is_laundering": [True, False]})
+    with pytest.raises(stream.GiveUp):
+        built[0].batch(batch)
+
+
+def test_only_bad_line_far_past_the_first_batch(tmp_path, monkeypatch):
+    # Small batches, so that the bad line comes many batches after the first one.
+    monkeypatch.setattr(stream, "BATCH_ROWS", 500)
+    n = 5000
+    rows = [row(i, sar="true" if i % 9 == 0 else "false") for i in range(1, n + 1)]
+    # A bad value: the pass quarantines it and goes on.
+    values = list(rows)
+    values[n - 7] = row(n - 6, amount="1e309")
+    ws, report, steps = run(folder_with(tmp_path, values, "value"), tmp_path / "ws-value")
+    assert "stream transactions" in steps
+    (bad,) = ws.read("transactions", "quarantine").to_pylist()
+    assert (bad["line"], bad["reason"]) == (n - 5, "column 'base_amt' is not a finite amount: '1e309'")
+    # A line the reader cannot split: the pass gets to the end, then the staged route takes over.
+    split = list(rows)
+    split[n - 7] = f"{n - 6},1,3\n"
+    ws2, report2, steps2 = run(folder_with(tmp_path, split, "split"), tmp_path / "ws-split")
+    assert "stream transactions (given up)" in steps2 and "stream transactions" not in steps2
+    (bad,) = ws2.read("transactions", "quarantine").to_pylist()
+    assert (bad["line"], bad["reason"]) == (n - 5, "the line has 3 fields but the header has 8")
+    tx = report2.tables["transactions"]
+    assert (tx.read, tx.loaded, tx.quarantined) == (n, n - 1, 1)
+    # Both give the same tables: every row but the bad one, in file order, labels beside them.
+    assert files(ws) == files(ws2)
+    expected = [i for i in range(1, n + 1) if i != n - 6]
+    assert ws2.read("transactions").column("source_id").to_pylist() == [str(i) for i in expected]
+    labels = ws2.read("transaction_labels", "truth")
+    assert labels.column("is_laundering").to_pylist() == [i % 9 == 0 for i in expected]
+    assert not [p for p in tmp_path.rglob(".*.tmp")]
+
+
+def test_statistics_only_where_readers_filter(tmp_path):
+    ws, _, _ = run(folder_with(tmp_path, [row(i) for i in range(1, 20)]), tmp_path / "ws")
+    group = pq.ParquetFile(ws.path("transactions")).metadata.row_group(0)
+    stats = {group.column(i).path_in_schema: group.column(i).is_stats_set for i in range(group.num_columns)}
+    assert stats["txn_id"] and stats["ts"] and stats["amount"] and stats["amount_cad"]
+    assert not stats["src_account_id"] and not stats["currency"] and not stats["source_id"]

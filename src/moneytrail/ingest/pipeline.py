@@ -32,7 +32,7 @@ from moneytrail.errors import EngineError, StrictModeError
 from moneytrail.ingest import merge
 from moneytrail.ingest.formats import Mapping, get_format
 from moneytrail.ingest.inputs import InputHashes
-from moneytrail.ingest.parquet import write_parquet
+from moneytrail.ingest.parquet import statistics_columns, write_parquet
 from moneytrail.ingest.report import IngestReport, QuarantineSample, TableCounts
 from moneytrail.ingest.report import progress as report_progress
 from moneytrail.ingest.sources import (
@@ -515,7 +515,8 @@ class _Run:
         """Store the rows of ``sql`` as workspace table ``name`` in ``area``, atomically."""
         with self.ws.writing(name, area) as tmp:
             try:
-                return write_parquet(self.con, sql, tmp)
+                statistics = statistics_columns(name) if area != "quarantine" else True
+                return write_parquet(self.con, sql, tmp, statistics)
             except duckdb.Error as e:
                 raise EngineError(
                     f"The duckdb engine failed writing {label}: {first_line(e)}", sql=sql

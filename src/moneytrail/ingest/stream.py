@@ -11,19 +11,23 @@ writes the tables from there. A table that needs nothing from other rows skips t
 
 One query then reads the file, converts and checks every value and gives a bad row its reason
 (the validation SQL of the general route), and pyarrow writes the valid rows from DuckDB's Arrow
-batches while DuckDB reads on. The derived tables are computed from the same batches. A record's
-line is its position + 2 (DuckDB keeps file order); the rare bad rows are kept for the quarantine.
+batches while DuckDB reads on. Columns with one value on every row are not read from DuckDB
+(:class:`Constants`). The derived tables come from the same batches: a projection of the loaded
+rows' own columns (:class:`LoadedProjection`) takes them as they are, any other derived mapping
+runs its query on each batch. A record's line is its position + 2 (DuckDB keeps file order); the
+rare bad rows are kept for the quarantine.
 
 The work overlaps: DuckDB reads up to ``READ_AHEAD`` ahead on its threads, this thread splits
-each batch, each output file is encoded on a thread of its own and the derived tables are
-computed on another (:class:`~moneytrail.ingest.parquet.Lane`: in order, a bounded queue). Arrays
+each batch, each output file is encoded on a thread of its own and the derived queries run on
+another (:class:`~moneytrail.ingest.parquet.Lane`: in order, a bounded queue). Arrays
 are built from buffers and Arrow compute functions, never from Python values, which would make
 pyarrow import pandas.
 
 The pass gives up (:class:`GiveUp`), and the pipeline stages the table the general way, when
 64-bit hashes of two valid rows' keys are equal (the general route tells a duplicate from a hash
-collision) or when more than ``MAX_BAD_ROWS`` rows fail. The pipeline also falls back when the
-CSV reader rejected lines, since positions are then no longer lines.
+collision), when more than ``MAX_BAD_ROWS`` rows fail or when a projection's row lacks a required
+value. The pipeline also falls back when the CSV reader rejected lines, since positions are then
+no longer lines.
 """
 
 from __future__ import annotations
@@ -40,9 +44,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from moneytrail.ingest.formats import Mapping
-from moneytrail.ingest.parquet import BATCH_ROWS, BatchWriter, Lane
+from moneytrail.ingest.parquet import BATCH_ROWS, BatchWriter, Lane, statistics_columns
 from moneytrail.ingest.sources import ident, sql_literal
-from moneytrail.ingest.validate import stage_sql
+from moneytrail.ingest.validate import absent_columns, checks_sql, stage_sql, typed_sql
 from moneytrail.schema import table
 from moneytrail.workspace import Workspace
 
@@ -113,7 +117,10 @@ def stream(con, ws: Workspace, m: Mapping, derived: list[Mapping]) -> dict[str, 
     """
     outs = {m.table: Streamed(m.table, _aside(ws, m.table), str(m.source.path))}
     outs.update({d.table: Streamed(d.table, _aside(ws, d.table), str(d.source.path)) for d in derived})
-    writers = {t: BatchWriter(out.path, _schema(t), background=True) for t, out in outs.items()}
+    writers = {
+        t: BatchWriter(out.path, _schema(t), background=True, statistics=statistics_columns(t))
+        for t, out in outs.items()
+    }
     cur = con.cursor()
     try:
         _run(con, cur, m, derived, outs, writers)
@@ -172,10 +179,21 @@ def _split(batch: pa.RecordBatch, lines: pa.Array) -> tuple[pa.RecordBatch, pa.A
     return batch.filter(good), lines.filter(good), rows
 
 
-def _write(out: Streamed, writer: BatchWriter, batch: pa.RecordBatch, lines: pa.Array):
-    """Count and split one batch, write its valid rows; return them with their lines."""
+def _write(
+    out: Streamed,
+    writer: BatchWriter,
+    batch: pa.RecordBatch,
+    lines: pa.Array,
+    constants: Constants | None = None,
+):
+    """Count and split one batch, write its valid rows; return them with their lines.
+
+    The valid rows returned have every column: the batch's and the ``constants``.
+    """
     out.read += batch.num_rows
     good, good_lines, bad = _split(batch, lines)
+    if constants is not None:
+        good = constants.add_to(good)
     if bad is not None:
         out.bad.append(bad)
         if sum(b.num_rows for b in out.bad) > MAX_BAD_ROWS:
@@ -235,6 +253,110 @@ def _check_order(con, sql: str, what: str, allowed: frozenset[str]) -> None:
         raise GiveUp(f"the query of {what} has {', '.join(odd)}, which may not keep the rows' order")
 
 
+class Constants:
+    """Columns with the same value on every row, added to each batch rather than read from DuckDB.
+
+    DuckDB would hand such a column over value by value; here one array per column is made
+    once and each batch gets a zero-copy slice of it. The columns are a mapping's literals (when
+    they pass their checks) and the table columns it leaves empty.
+    """
+
+    def __init__(self, values: dict[str, pa.Scalar]):
+        self.values = values
+        self._arrays: dict[str, pa.Array] = {}
+
+    @classmethod
+    def of(cls, con, name: str, literals: dict[str, str], present: list[str]) -> Constants:
+        """The constant columns of table ``name`` for a mapping with ``literals`` and ``present``."""
+        values = {}
+        absent = {c.name for c in absent_columns(table(name), present)}
+        for col in table(name).columns:
+            if col.name in literals:
+                value = _literal(con, col, literals[col.name])
+                if value is not None:
+                    values[col.name] = value
+            elif col.name in absent:
+                values[col.name] = pa.nulls(1, col.arrow_type)[0]
+        return cls(values)
+
+    def array(self, name: str, rows: int) -> pa.Array:
+        """Column ``name`` for ``rows`` rows."""
+        values = self._arrays.get(name)
+        if values is None or len(values) < rows:
+            values = self._arrays[name] = pa.repeat(self.values[name], max(rows, BATCH_ROWS))
+        return values.slice(0, rows)
+
+    def add_to(self, batch: pa.RecordBatch) -> pa.RecordBatch:
+        """The batch with the constant columns added (after its own)."""
+        if not self.values:
+            return batch
+        arrays = [*batch.columns, *(self.array(c, batch.num_rows) for c in self.values)]
+        return pa.RecordBatch.from_arrays(arrays, names=[*batch.schema.names, *self.values])
+
+
+class LoadedProjection:
+    """A derived table taken from each batch of loaded rows as it is (see ``Mapping.passthrough``).
+
+    Built only when every row it gives is valid without looking at it, apart from required
+    columns, which :meth:`batch` checks (a row missing one makes the pass give up, and the staged
+    route quarantines it with its reason): the loaded column's type is the table column's, no
+    other rule applies to it, and the literals pass their checks.
+    """
+
+    def __init__(self, name: str, passthrough: dict[str, str], constants: Constants, required: list[str]):
+        self.table = name
+        self.schema = _schema(name)
+        self._passthrough = passthrough
+        self._constants = constants
+        self._required = required
+
+    @classmethod
+    def of(cls, con, d: Mapping, types: dict[str, pa.DataType]) -> LoadedProjection | None:
+        """The projection for derived mapping ``d`` over loaded rows of ``types``, or None."""
+        if not d.passthrough:
+            return None
+        constants = Constants.of(con, d.table, d.literals, d.present)
+        required = []
+        for col in table(d.table).columns:
+            loaded = d.passthrough.get(col.name)
+            if loaded is not None:
+                if types.get(loaded) != col.arrow_type or col.values or col.currency or col.amount:
+                    return None
+                if col.required:
+                    required.append(loaded)
+            elif col.name not in constants.values or (
+                col.required and not constants.values[col.name].is_valid
+            ):
+                # A literal that fails its checks, or a required column left empty.
+                return None
+        return cls(d.table, d.passthrough, constants, required)
+
+    def batch(self, loaded: pa.RecordBatch) -> pa.RecordBatch:
+        """The derived rows of one batch of loaded rows."""
+        for name in self._required:
+            values = loaded.column(name)
+            # Lengths, not a comparison with "": a Python value would make pyarrow import pandas.
+            empty = pa.types.is_string(values.type) and pc.min(pc.binary_length(values)).as_py() == 0
+            if values.null_count or empty:
+                raise GiveUp(f"some rows of {self.table} lack a required value")
+        n = loaded.num_rows
+        arrays = [
+            loaded.column(self._passthrough[c]) if c in self._passthrough else self._constants.array(c, n)
+            for c in self.schema.names
+        ]
+        return pa.RecordBatch.from_arrays(arrays, schema=self.schema)
+
+
+def _literal(con, col, literal: str) -> pa.Scalar | None:
+    """The typed value of a column's literal, or None when the literal fails the column's checks."""
+    checks = " ".join(f"WHEN {cond} THEN {reason}" for cond, reason in checks_sql(col, literal, col.name))
+    reason = f"CASE {checks} END" if checks else "NULL"
+    result = con.sql(f"SELECT {typed_sql(col, literal)} AS v, {reason} AS r").to_arrow_table()
+    if result.column("r")[0].is_valid:
+        return None
+    return result.column("v")[0].cast(col.arrow_type)
+
+
 def _run(con, cur, m: Mapping, derived: list[Mapping], outs, writers) -> None:
     tab = table(m.table)
     names = tab.column_names
@@ -242,7 +364,13 @@ def _run(con, cur, m: Mapping, derived: list[Mapping], outs, writers) -> None:
     key = tab.key if tab.key and not m.unique_keys else None
     stage = stage_sql(tab, m.sql, m.present, m.origin, m.extras, m.checked, m.raw, m.literals)
     hashed = f", hash({ident(key)}) AS _h" if key else ""
-    sql = f"SELECT {_columns_sql([*names, *m.extras])}{hashed}, _reason, _raw FROM ({stage})"
+    cols = [*names, *m.extras]
+    types = dict(zip(*_output_types(con, f"SELECT {_columns_sql(cols)} FROM ({stage})"), strict=True))
+    constants = Constants.of(con, m.table, m.literals, m.present)
+    queried = [c for c in cols if c not in constants.values]
+    sql = f"SELECT {_columns_sql(queried)}{hashed}, _reason, _raw FROM ({stage})"
+    projections = [p for p in (LoadedProjection.of(con, d, types) for d in derived) if p is not None]
+    derived = [d for d in derived if d.table not in {p.table for p in projections}]
     derived_sql = {}
     for d in derived:
         dtab = table(d.table)
@@ -250,11 +378,10 @@ def _run(con, cur, m: Mapping, derived: list[Mapping], outs, writers) -> None:
         derived_sql[d.table] = (
             f"SELECT {_columns_sql(dtab.column_names)}, _line, _reason, _raw FROM ({dstage})"
         )
-    cols = [*names, *m.extras]
     _check_order(con, sql, m.table, IN_FILE_ORDER)
     if derived:
         # The derived mappings read each batch's loaded rows under the name of the loaded table.
-        fields = [pa.field(c, t) for c, t in zip(*_output_types(con, sql), strict=True) if c in cols]
+        fields = [pa.field(c, t) for c, t in types.items() if c in cols]
         empty = pa.schema([*fields, pa.field("_line", pa.int64())])
         cur.register("_loaded_rows", pa.Table.from_arrays([pa.nulls(0, f.type) for f in empty], schema=empty))
         cur.execute(
@@ -287,10 +414,13 @@ def _run(con, cur, m: Mapping, derived: list[Mapping], outs, writers) -> None:
         with reader:
             for batch in reader:
                 lines = _positions(main.read + 2, batch.num_rows)
-                good, good_lines = _write(main, writers[m.table], batch, lines)
+                good, good_lines = _write(main, writers[m.table], batch, lines, constants)
                 if key:
                     hashes.append(good.column("_h"))
                     increasing.add(good.column(key))
+                for p in projections:
+                    outs[p.table].read += good.num_rows
+                    writers[p.table].write(p.batch(good))
                 if lane is not None and good.num_rows:
                     lane.submit(derive, good, good_lines)
         if lane is not None:

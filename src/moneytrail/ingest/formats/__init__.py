@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Protocol
 
 from moneytrail.errors import ConfigError, InputFileError
-from moneytrail.ingest.sources import Source
+from moneytrail.ingest.sources import Source, ident
 
 
 @dataclass
@@ -59,12 +59,43 @@ class Mapping:
     # Columns whose value is the same SQL literal on every row (``{"source": "'amlsim'"}``), still
     # yielded by the SQL: their checks are constants, decided once instead of on every row.
     literals: dict[str, str] = field(default_factory=dict)
+    # A derived mapping whose columns are the loaded rows' own columns (``x_*`` extras included),
+    # renamed: table column -> loaded column; its other columns are ``literals`` or empty. Made by
+    # :func:`projection_of_loaded`, which writes ``sql`` from it; the single pass takes these
+    # columns straight from each batch of loaded rows instead of running ``sql`` on the batch.
+    passthrough: dict[str, str] = field(default_factory=dict)
 
     @property
     def truth(self) -> bool:
         from moneytrail.schema import table
 
         return table(self.table).kind == "truth"
+
+
+def projection_of_loaded(
+    name: str, loaded: str, source: Source, passthrough: dict[str, str], literals: dict[str, str]
+) -> Mapping:
+    """A derived mapping of table ``name``: columns of the loaded rows of table ``loaded``, renamed.
+
+    ``passthrough`` maps the table's columns to the loaded rows' columns, ``literals`` other
+    columns to an SQL literal; the rest stay empty. One row per loaded row, so keys stay unique.
+
+    >>> projection_of_loaded("transaction_labels", "transactions", src,
+    ...                      {"txn_id": "txn_id"}, {"source": "'amlsim'"})  # doctest: +SKIP
+    """
+    cols = [f"CAST(s.{ident(c)} AS VARCHAR) AS {ident(t)}" for t, c in passthrough.items()]
+    cols += [f"{v} AS {ident(t)}" for t, v in literals.items()]
+    sql = f"SELECT {', '.join(cols)}, s._line, s._file, CAST(NULL AS VARCHAR) AS _raw FROM new_{loaded} s"
+    return Mapping(
+        name,
+        sql,
+        [*passthrough, *literals],
+        source,
+        derived=True,
+        unique_keys=True,
+        literals=literals,
+        passthrough=passthrough,
+    )
 
 
 class Format(Protocol):

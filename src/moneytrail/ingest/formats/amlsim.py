@@ -21,7 +21,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from moneytrail.errors import InputFileError
-from moneytrail.ingest.formats import Mapping, find_file
+from moneytrail.ingest.formats import Mapping, find_file, projection_of_loaded
 from moneytrail.ingest.sources import Source, read_header
 
 SOURCE = "amlsim"
@@ -177,7 +177,7 @@ class AmlsimFormat:
         # The labels' values, decided in the query that reads the file: it costs less there than
         # in the labels' own query over the loaded rows.
         labels = {
-            "x_is_laundering": ("is_sar", TRUE_SQL.format(v="t.is_sar")),
+            "x_is_laundering": ("is_sar", f"coalesce({TRUE_SQL.format(v='t.is_sar')}, false)"),
             "x_network_id": ("alert_id", "nullif(nullif(t.alert_id, '-1'), '')"),
         }
         extras = [x for x, (c, _) in labels.items() if t.has(c)]
@@ -224,22 +224,30 @@ class AmlsimFormat:
         has_sar, has_alert = t.has("is_sar"), t.has("alert_id")
         if not (has_sar or has_alert or alerts is not None):
             return None
-        join = ""
-        a_sar = a_alert = a_type = "NULL"
-        if alerts is not None:
-            join = (
-                f"LEFT JOIN (SELECT tran_id, any_value(alert_id) AS alert_id, any_value({alerts.col('alert_type')}) AS alert_type, "
-                f"bool_or({TRUE_SQL.format(v=alerts.col('is_sar', 'NULL'))}) AS is_sar "
-                f"FROM {alerts.relation} GROUP BY tran_id) a ON a.tran_id = s.source_id"
-            )
-            a_sar, a_alert, a_type = "a.is_sar", "a.alert_id", "a.alert_type"
-        sar = "s.x_is_laundering" if has_sar else a_sar
+        if alerts is None:
+            # The labels are the transactions' own columns: the single pass writes them as it
+            # writes the transactions.
+            columns = {"txn_id": "txn_id"}
+            literals = dict(LITERALS)
+            if has_sar:
+                columns["is_laundering"] = "x_is_laundering"
+            else:
+                literals["is_laundering"] = "'false'"
+            if has_alert:
+                columns["network_id"] = "x_network_id"
+            return projection_of_loaded("transaction_labels", "transactions", t, columns, literals)
+        join = (
+            f"LEFT JOIN (SELECT tran_id, any_value(alert_id) AS alert_id, any_value({alerts.col('alert_type')}) AS alert_type, "
+            f"bool_or({TRUE_SQL.format(v=alerts.col('is_sar', 'NULL'))}) AS is_sar "
+            f"FROM {alerts.relation} GROUP BY tran_id) a ON a.tran_id = s.source_id"
+        )
+        sar = "s.x_is_laundering" if has_sar else "a.is_sar"
         alert = "s.x_network_id" if has_alert else "NULL"
         sql = f"""
             SELECT s.txn_id,
                    CAST(coalesce({sar}, false) AS VARCHAR) AS is_laundering,
-                   {a_type} AS typology,
-                   coalesce({alert}, {a_alert}) AS network_id,
+                   a.alert_type AS typology,
+                   coalesce({alert}, a.alert_id) AS network_id,
                    '{SOURCE}' AS source,
                    s._line, s._file, CAST(NULL AS VARCHAR) AS _raw
             FROM new_transactions s {join}
@@ -251,7 +259,7 @@ class AmlsimFormat:
             present,
             t,
             derived=True,
-            ordered=alerts is not None,
+            ordered=True,
             unique_keys=True,
             literals=LITERALS,
         )
