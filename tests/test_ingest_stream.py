@@ -339,3 +339,53 @@ def test_statistics_only_where_readers_filter(tmp_path):
     stats = {group.column(i).path_in_schema: group.column(i).is_stats_set for i in range(group.num_columns)}
     assert stats["txn_id"] and stats["ts"] and stats["amount"] and stats["amount_cad"]
     assert not stats["src_account_id"] and not stats["currency"] and not stats["source_id"]
+
+
+def test_a_canonical_parquet_file_streams_with_row_numbers_as_lines(tmp_path, monkeypatch):
+    # A Parquet input is read in order too: a large one must not be staged (and spilled) whole.
+    monkeypatch.setattr(stream, "BATCH_ROWS", 500)
+    n = 3000
+    amounts = [10.5] * n
+    amounts[2] = -5.0
+    amounts[n - 10] = float("nan")
+    folder = tmp_path / "canonical"
+    folder.mkdir()
+    pq.write_table(
+        pa.table(
+            {
+                "txn_id": [f"t{i}" for i in range(n)],
+                "ts": ["2020-01-01T10:00:00Z"] * n,
+                "src_account_id": ["a1"] * n,
+                "dst_account_id": ["a2"] * n,
+                "amount": amounts,
+                "currency": ["CAD"] * n,
+                "channel": ["wire"] * n,
+                "source": ["bank"] * n,
+                "source_id": [f"t{i}" for i in range(n)],
+            }
+        ),
+        folder / "transactions.parquet",
+        row_group_size=700,
+    )
+
+    def ingest_to(name: str):
+        ws = Workspace(tmp_path / name)
+        report = ingest(folder, "canonical", ws, progress=False)
+        return ws, report, json.loads(report.manifest_path.read_text())["durations_s"]
+
+    ws, report, steps = ingest_to("ws-stream")
+    assert "stream transactions" in steps
+    tx = report.tables["transactions"]
+    assert (tx.read, tx.loaded, tx.quarantined) == (n, n - 2, 2)
+    # A Parquet row's "line" is its 1-based row number, as on the staged route.
+    bad = {r["line"]: r["reason"] for r in ws.read("transactions", "quarantine").to_pylist()}
+    assert sorted(bad) == [3, n - 9]
+    assert "negative" in bad[3]
+    expected = [f"t{i}" for i in range(n) if i not in (2, n - 10)]
+    assert ws.read("transactions").column("txn_id").to_pylist() == expected
+    staged_only(monkeypatch)
+    ws2, _, steps2 = ingest_to("ws-staged")
+    assert "stream transactions" not in steps2
+    assert ws.read("transactions").equals(ws2.read("transactions"))
+    quarantined = [ws_.read("transactions", "quarantine").drop_columns(["run_id"]) for ws_ in (ws, ws2)]
+    assert quarantined[0].equals(quarantined[1])

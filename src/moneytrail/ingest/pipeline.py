@@ -212,7 +212,7 @@ class _Run:
         targets = {t for t, _ in merge.placeholder_targets(loaded)}
         for t, idx in by_table.items():
             m = mappings[idx[0]]
-            if len(idx) != 1 or m.derived or not self._is_positional(m) or t in targets:
+            if len(idx) != 1 or m.derived or not self._in_file_order(m) or t in targets:
                 continue
             readers = [d for d in mappings if d.derived and re.search(rf"\bnew_{t}\b", d.sql)]
             if self.ws.has(t, area_of(t)) or not all(self._streamable(d, t, by_table) for d in readers):
@@ -294,6 +294,11 @@ class _Run:
 
     def _is_positional(self, m: Mapping) -> bool:
         return m.positional and m.source.name in self.positional
+
+    def _in_file_order(self, m: Mapping) -> bool:
+        """Whether ``m`` is a projection of its file that a single pass can number by position: a
+        CSV file read in parallel (see _scan_in_parallel) or a Parquet file, read in order."""
+        return self._is_positional(m) or (m.positional and m.source.is_parquet)
 
     def _stage(self, i: int, m: Mapping, ordered: bool = False) -> None:
         self.say(f"validating {m.table} from {m.source.path.name}")

@@ -14,7 +14,7 @@ One query then reads the file, converts and checks every value and gives a bad r
 batches while DuckDB reads on. Columns with one value on every row are not read from DuckDB
 (:class:`Constants`). The derived tables come from the same batches: a projection of the loaded
 rows' own columns (:class:`LoadedProjection`) takes them as they are, any other derived mapping
-runs its query on each batch. A record's line is its position + 2 (DuckDB keeps file order); the
+runs its query on each batch. A record's line is its position + 2 in a CSV file, + 1 in a Parquet file (DuckDB keeps file order); the
 rare bad rows are kept for the quarantine.
 
 The work overlaps: DuckDB reads up to ``READ_AHEAD`` ahead on its threads, this thread splits
@@ -56,7 +56,7 @@ MAX_BAD_ROWS = 10_000
 # Physical operators that hand every row on, in the order they get it: all the file's query may
 # have, since a record's line is its position. Anything else (a hash join, which DuckDB also makes
 # of an ``IN (...)`` list, an aggregate, a window) may reorder rows.
-IN_FILE_ORDER = frozenset({"READ_CSV", "PROJECTION"})
+IN_FILE_ORDER = frozenset({"READ_CSV", "READ_PARQUET", "PROJECTION"})
 # A derived mapping's rows carry their lines, so it may drop rows, not reorder them.
 IN_BATCH_ORDER = frozenset({"PYTHON_ARROW_SCAN", "ARROW_SCAN", "PROJECTION", "FILTER"})
 # What DuckDB may read ahead of the batches being validated and written.
@@ -407,13 +407,16 @@ def _run(con, cur, m: Mapping, derived: list[Mapping], outs, writers) -> None:
     hashes: list[pa.Array] = []
     increasing = KeyOrder() if key else None
     main = outs[m.table]
+    # A CSV record's line is its position + 2 (the header is line 1); a Parquet row's is its
+    # position + 1, as in the scan's ``_line``.
+    first_line = 1 if m.source.is_parquet else 2
     # The derived tables are computed on a thread of their own, batch after batch in order.
     lane = Lane("derived") if derived else None
     try:
         # Closing the reader ends the scan when the pass gives up halfway.
         with reader:
             for batch in reader:
-                lines = _positions(main.read + 2, batch.num_rows)
+                lines = _positions(main.read + first_line, batch.num_rows)
                 good, good_lines = _write(main, writers[m.table], batch, lines, constants)
                 if key:
                     hashes.append(good.column("_h"))
