@@ -7,6 +7,11 @@
     python bench/detect.py --scale 2.68 --days 365 --quality-workspace WS
         # 10 million transactions for speed; precision and recall measured on WS instead (an
         # ingested and resolved workspace with ground truth, e.g. a new seed at scale 0.1)
+    python bench/detect.py --scale 26.8 --days 365 --quality-workspace WS --skip-amlsim
+        # 100 million transactions (out of core), recorded in a section of its own
+
+Each size class (the power of ten nearest the transaction count) has its own section of
+RESULTS.md: ``detect`` for 10 million, ``detect (100M transactions)`` and so on for others.
 
 Reports: seconds for all detectors on DuckDB, peak memory, the floor (one scan and group-by of the
 same transactions) and the ratio to it; Spark local time when asked; per detector seconds; and the
@@ -16,6 +21,7 @@ account-level recall per shape of the graph motifs on the AMLSim benchmark.
 from __future__ import annotations
 
 import argparse
+import math
 import resource
 import shutil
 import sys
@@ -28,7 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from _results import peak_rss_gib, record  # noqa: E402
 from moneytrail.detect.evaluate import evaluate_detectors  # noqa: E402
-from moneytrail.detect.runner import run_detectors  # noqa: E402
+from moneytrail.detect.runner import DetectResult, run_detectors  # noqa: E402
 from moneytrail.engine import make_engine  # noqa: E402
 from moneytrail.workspace import Workspace  # noqa: E402
 
@@ -84,8 +90,8 @@ def cpu_seconds() -> float:
     return ru.ru_utime + ru.ru_stime
 
 
-def time_engine(engine: str, ws: Workspace, **options) -> tuple[float, float, list, float]:
-    """Seconds for the floor query and for all detectors on ``engine``; the detector runs; the CPU
+def time_engine(engine: str, ws: Workspace, **options) -> tuple[float, float, DetectResult, float]:
+    """Seconds for the floor query and for all detectors on ``engine``; the run's result; the CPU
     seconds of the detectors."""
     with make_engine(engine, ws, **options) as eng:
         t0 = time.perf_counter()
@@ -94,7 +100,17 @@ def time_engine(engine: str, ws: Workspace, **options) -> tuple[float, float, li
         t0, c0 = time.perf_counter(), cpu_seconds()
         result = run_detectors(eng)
         total, cpu = time.perf_counter() - t0, cpu_seconds() - c0
-    return floor, total, result.runs, cpu
+    return floor, total, result, cpu
+
+
+def section_name(rows: int) -> str:
+    """The RESULTS.md section of a run on ``rows`` transactions: one per power of ten, so a
+    100 million run does not replace the 10 million figures (which keep the plain name)."""
+    size = 10 ** round(math.log10(max(rows, 1)))
+    if size == 10_000_000:
+        return "detect"
+    label = f"{size // 1_000_000}M" if size >= 1_000_000 else f"{size:,}"
+    return f"detect ({label} transactions)"
 
 
 def quality(ws: Workspace) -> dict:
@@ -193,7 +209,8 @@ def main() -> None:
         if args.quality_workspace is None:  # the quality is measured here: detect as the product does
             print(f"resolved in {resolve(ws):.0f} s")
         rows = ws.row_count("transactions")
-        floor, total, runs, cpu = time_engine("duckdb", ws)
+        floor, total, result, cpu = time_engine("duckdb", ws)
+        runs = result.runs
         peak = peak_rss_gib()
         print(f"all detectors: {total:.1f} s wall, {cpu:.1f} s CPU, peak {peak:.2f} GiB")
         if args.quality_workspace is None:
@@ -225,6 +242,17 @@ def main() -> None:
             f"Hits and seconds are from this world; precision and recall from the resolved workspace "
             f"{qws.root.name} ({qws.row_count('transactions'):,} transactions, ground truth).",
         ]
+    if result.shared:
+        lines += [
+            "",
+            "Computed once for the run and read by several detectors:",
+            "",
+            "| shared relation | rows | seconds | CPU seconds |",
+            "|---|---:|---:|---:|",
+        ]
+        for r in result.shared:
+            rows_cell = "view" if r.rows is None else f"{r.rows:,}"
+            lines.append(f"| {r.name} | {rows_cell} | {r.seconds:.2f} | {r.cpu_seconds:.2f} |")
     lines += [
         "",
         "| detector | hits | seconds | CPU seconds | precision | skipped |",
@@ -244,7 +272,7 @@ def main() -> None:
     if args.no_record:
         print("\n".join(lines))
     else:
-        record("detect", lines)
+        record(section_name(rows), lines)
 
 
 if __name__ == "__main__":

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from moneytrail.detect.catalog import load_catalog
-from moneytrail.detect.runner import detector_hits_sql, register_resolved_parties
+from moneytrail.detect.runner import detector_rows, register_resolved_parties
 from moneytrail.detect.sql import amount_band_sql, amount_band_width, listed_sql, prev_band_sql
 from moneytrail.engine import make_engine
 from tests.utils.detect_worlds import account, txn, write_tables
@@ -51,7 +51,7 @@ def _hits(ws, det_id: str, tables: dict, **params) -> list[dict]:
     write_tables(ws, tables)
     with make_engine("duckdb", ws) as eng:
         register_resolved_parties(eng)
-        return eng.query(detector_hits_sql(load_catalog()[det_id], params or None)).to_pylist()
+        return detector_rows(eng, load_catalog()[det_id], params or None).to_pylist()
 
 
 def test_cycle_found_behind_an_earlier_dead_end_path(workspace):
@@ -128,3 +128,18 @@ def test_amount_keeping_cycles_do_not_pass_through_busy_accounts(workspace):
     ]
     got = _hits(workspace, "cycle", {"transactions": origin + customers}, fresh_max_txns=0, max_degree=5)
     assert [(r["entity_id"], r["evidence_txn_ids"]) for r in got] == [("SHOP", "c1;c2;c3")]
+
+
+def test_amount_keeping_cycles_follow_only_relations_within_the_transaction_bound(workspace):
+    """A ring whose B-to-C relation also carries two earlier payments is found while every
+    relation counts, and not when relations of more than two transactions are left out."""
+    ring = [txn("c1", "A", "B", 10000, 0), txn("c2", "B", "C", 9700, 5), txn("c3", "C", "A", 9500, 10)]
+    rows = ring + [txn("o1", "B", "C", 50, -48), txn("o2", "B", "C", 60, -24)]
+    got = _hits(workspace, "cycle", {"transactions": rows}, fresh_max_txns=0)
+    assert [r["evidence_txn_ids"] for r in got] == ["c1;c2;c3"]
+    assert (
+        _hits(workspace, "cycle", {"transactions": rows}, fresh_max_txns=0, max_txns_per_counterparty=3) != []
+    )
+    assert (
+        _hits(workspace, "cycle", {"transactions": rows}, fresh_max_txns=0, max_txns_per_counterparty=2) == []
+    )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from moneytrail.detect.catalog import load_catalog
-from moneytrail.detect.runner import detector_hits_sql, register_resolved_parties
+from moneytrail.detect.runner import detector_rows, register_resolved_parties
 from moneytrail.engine import make_engine
 from tests.utils.detect_worlds import account, txn, write_tables
 
@@ -17,7 +17,7 @@ def hits(ws, det_id: str, tables: dict, **params) -> list[dict]:
     write_tables(ws, tables)
     with make_engine("duckdb", ws) as eng:
         register_resolved_parties(eng)
-        return eng.query(detector_hits_sql(load_catalog()[det_id], params or None)).to_pylist()
+        return detector_rows(eng, load_catalog()[det_id], params or None).to_pylist()
 
 
 def _fan_in(n: int) -> list[dict]:
@@ -59,6 +59,55 @@ def test_scatter_gather(workspace):
     # near miss: the mules forward after the window
     late = [r if r["txn_id"].startswith("a") else {**r, "ts": r["ts"].replace(year=2021)} for r in rows]
     assert hits(workspace, "scatter_gather", {"transactions": late}) == []
+
+
+def _standing_mules(receipt_days: list[int], forward_days: list[int]) -> list[dict]:
+    """Source S pays three mules on ``receipt_days``; each mule pays sink D on ``forward_days``."""
+    rows = []
+    for i in range(3):
+        rows += [txn(f"a{i}-{d:03d}", "S", f"m{i}", 1000, 24 * d + i) for d in receipt_days]
+        rows += [txn(f"b{i}-{d:03d}", f"m{i}", "D", 950, 24 * d + i + 1) for d in forward_days]
+    return rows
+
+
+def test_scatter_gather_standing_mules_forward_long_after_first_receipt(workspace):
+    # paid daily for 60 days, forwarding from day 45: the first forward is 45 days after the first
+    # receipt but within a day of the latest one
+    rows = _standing_mules(list(range(60)), [45, 50])
+    got = hits(workspace, "scatter_gather", {"transactions": rows}, window_days=30)
+    assert sorted(r["entity_id"] for r in got) == ["D", "S"]
+    assert '"intermediaries":3.0' in got[0]["metrics"]
+
+
+def test_scatter_gather_near_miss_no_receipt_within_window_before_a_forward(workspace):
+    # the relations overlap in time (a receipt on day 100 follows the forwards), but every forward
+    # comes 40 days or more after the latest receipt before it
+    rows = _standing_mules([0, 5, 100], [45, 50])
+    assert hits(workspace, "scatter_gather", {"transactions": rows}, window_days=30) == []
+
+
+def test_scatter_gather_counts_only_mules_whose_forward_follows_a_recent_receipt(workspace):
+    # two mules forward within the window of a receipt; the third's last receipt before its first
+    # forward is 40 days old: two intermediaries, below the three needed
+    rows = _standing_mules([0, 44], [45])
+    rows = [r for r in rows if r["txn_id"] != "a2-044"]
+    assert hits(workspace, "scatter_gather", {"transactions": rows}, window_days=30) == []
+    assert (
+        len(hits(workspace, "scatter_gather", {"transactions": rows}, window_days=30, min_intermediaries=2))
+        == 2
+    )
+
+
+def test_scatter_gather_evidence_leads_with_the_shape_of_a_busy_source(workspace):
+    # 40 receipts per mule fill the evidence cap; each mule's one forward and the receipt just
+    # before it must still be in the evidence
+    rows = _standing_mules(list(range(40)), [39])
+    got = hits(workspace, "scatter_gather", {"transactions": rows}, window_days=30)
+    assert len(got) == 2
+    for hit in got:
+        ids = set(hit["evidence_txn_ids"].split(";"))
+        assert len(ids) == 50
+        assert {"b0-039", "b1-039", "b2-039", "a0-039", "a1-039", "a2-039"} <= ids
 
 
 def test_gather_scatter(workspace):

@@ -287,3 +287,44 @@ def test_foreign_vip_cash_adds_the_repayment_abroad_of_the_same_person(workspace
     ]
     got = hits(workspace, "casino_foreign_vip_cash", tables)
     assert [r["evidence_txn_ids"] for r in got] == ["repay1;repay2"]
+
+
+def _tuition_world(cash_hours_before: float, cash_amount: float) -> dict:
+    """A student receives a yuan 'tuition' wire from China and pays it on; cash was handed over in
+    Canada ``cash_hours_before`` the wire, between two accounts the student never touches."""
+    return {
+        "parties": [party("kid", occupation="student"), party("boss"), party("banker")],
+        "accounts": [
+            account("stu", "kid"),
+            account("stash", "boss", "other"),
+            account("agent", "banker", "other"),
+        ],
+        "transactions": [
+            txn(
+                "cash",
+                "stash",
+                "agent",
+                cash_amount,
+                100 - cash_hours_before,
+                "cash",
+                country_src="CA",
+                country_dst="CA",
+            ),
+            txn("wire", "cn", "stu", 200000, 100, "wire", country_src="CN", country_dst="CA", memo="tuition"),
+            txn("out1", "stu", "x1", 100000, 150),
+            txn("out2", "stu", "x2", 90000, 160),
+        ],
+    }
+
+
+def test_low_income_high_volume_evidence_adds_the_cash_that_paid_for_a_wire(workspace):
+    got = hits(workspace, "low_income_high_volume", _tuition_world(40, 210000))
+    assert [r["entity_id"] for r in got] == ["stu"]
+    assert got[0]["evidence_txn_ids"] == "cash;out1;out2;wire"
+
+
+def test_low_income_high_volume_evidence_leaves_out_cash_too_early_or_too_small(workspace):
+    # handed over four days before the wire, or smaller than the wire: no swap paid for it
+    for hours, amount in [(96, 210000), (40, 190000)]:
+        got = hits(workspace, "low_income_high_volume", _tuition_world(hours, amount))
+        assert [r["evidence_txn_ids"] for r in got] == ["out1;out2;wire"]

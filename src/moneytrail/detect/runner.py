@@ -3,21 +3,37 @@
 Each detector's query runs on the engine (never on a particular database), detectors whose tables
 are absent are skipped and listed, the hits are unioned with any ``screening_hits`` written by
 ``resolve``, ordered by a deterministic key and written atomically.
+
+The shared relations of :mod:`moneytrail.detect.sql` (``SHARED_RELATIONS``: the edges and
+counterparty pairs of every transaction) are computed once per run when a chosen detector reads
+them, kept by the engine (:meth:`~moneytrail.engine.base.Engine.materialize`) and released after
+the last detector that reads them.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
 import pyarrow as pa
+import sqlglot
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from sqlglot import exp
 
 from moneytrail.detect.catalog import Detector, load_catalog, select
-from moneytrail.detect.sql import RESOLVED_PARTIES, hit_sql
-from moneytrail.engine.base import Engine
+from moneytrail.detect.sql import (
+    EDGES,
+    PAIRS,
+    RESOLVED_PARTIES,
+    SHARED_RELATIONS,
+    hit_sql,
+    shared_relation_sql,
+)
+from moneytrail.engine.base import PORTABLE_DIALECT, Engine
 from moneytrail.schema import table
 
 HITS_TABLE = "detector_hits"
@@ -40,10 +56,21 @@ class DetectorRun:
 
 
 @dataclass
+class SharedRun:
+    """One shared relation computed for a run."""
+
+    name: str
+    rows: int | None = None  # None when the engine defined a view (computed where it is read)
+    seconds: float = 0.0
+    cpu_seconds: float = 0.0
+
+
+@dataclass
 class DetectResult:
     """The outcome of :func:`run_detectors`."""
 
     runs: list[DetectorRun] = field(default_factory=list)
+    shared: list[SharedRun] = field(default_factory=list)
     screening_rows: int = 0
     total_hits: int = 0
 
@@ -78,6 +105,84 @@ def register_resolved_parties(engine: Engine) -> None:
     engine.register_arrow(RESOLVED_PARTIES, data)
 
 
+# What each shared relation is computed from (so it reads the other one when both are needed).
+_SHARED_INPUTS = {PAIRS: (EDGES,)}
+# Relations that cost little more than reading their input: an engine may define them as views
+# (DuckDB decodes the Parquet faster than it would fill and, at 100 million rows, spill a copy).
+_LAZY = frozenset({EDGES})
+
+
+def shared_relations_read(sql: str) -> tuple[str, ...]:
+    """The :data:`~moneytrail.detect.sql.SHARED_RELATIONS` that a query reads, in their order.
+
+    >>> shared_relations_read("SELECT src FROM _pairs JOIN accounts a ON a.account_id = src")
+    ('_pairs',)
+    """
+    names = {t.name for t in sqlglot.parse_one(sql, read=PORTABLE_DIALECT).find_all(exp.Table)}
+    return tuple(n for n in SHARED_RELATIONS if n in names)
+
+
+class SharedInputs:
+    """Computes the shared relations that a list of queries reads, each once, just before the
+    first query that reads it, and releases each after the last one (:meth:`done`)."""
+
+    def __init__(self, engine: Engine, queries: Sequence[str]):
+        self.engine = engine
+        self.reads = [shared_relations_read(q) for q in queries]
+        self.last = {name: i for i, names in enumerate(self.reads) for name in names}
+        self.live: list[str] = []  # computed and not yet released
+        self.runs: list[SharedRun] = []
+
+    def before(self, i: int) -> None:
+        """Provide what query ``i`` reads."""
+        for name in self.reads[i]:
+            self._provide(name, i)
+
+    def done(self, i: int) -> None:
+        """Release what no query after ``i`` reads."""
+        for name in self.reads[i]:
+            if self.last[name] == i and name in self.live:
+                self.engine.release(name)
+                self.live.remove(name)
+
+    def release_all(self) -> None:
+        while self.live:
+            self.engine.release(self.live.pop())
+
+    def _provide(self, name: str, i: int) -> None:
+        if name in self.live:
+            return
+        for dep in _SHARED_INPUTS.get(name, ()):
+            if self.last.get(dep, -1) >= i:  # a query still to run reads it too: build on it
+                self._provide(dep, i)
+        run = SharedRun(name)
+        t0, c0 = time.perf_counter(), time.process_time()
+        sql = shared_relation_sql(name, tuple(self.live))
+        run.rows = self.engine.materialize(name, sql, label=f"shared relation '{name}'", lazy=name in _LAZY)
+        run.seconds, run.cpu_seconds = time.perf_counter() - t0, time.process_time() - c0
+        self.live.append(name)
+        self.runs.append(run)
+
+
+@contextmanager
+def shared_inputs(engine: Engine, queries: Sequence[str]) -> Iterator[SharedInputs]:
+    """:class:`SharedInputs` for ``queries``, all released on exit."""
+    shared = SharedInputs(engine, queries)
+    try:
+        yield shared
+    finally:
+        shared.release_all()
+
+
+def detector_rows(engine: Engine, detector: Detector, overrides: dict[str, Any] | None = None) -> pa.Table:
+    """The ``detector_hits`` rows of one detector, with the relations it reads provided and then
+    released (resolved parties must be registered: :func:`register_resolved_parties`)."""
+    sql = detector_hits_sql(detector, overrides)
+    with shared_inputs(engine, [sql]) as shared:
+        shared.before(0)
+        return engine.query(sql, label=f"detector '{detector.id}'")
+
+
 def run_detectors(
     engine: Engine,
     *,
@@ -106,25 +211,29 @@ def run_detectors(
         transient=True,
     )
     register_resolved_parties(engine)
-    with progress:
+    runnable = {det.id: det for det in chosen if not missing_tables(det, engine)}
+    queries = [detector_hits_sql(det, overrides.get(det.id)) for det in runnable.values()]
+    position = {det_id: i for i, det_id in enumerate(runnable)}
+    with progress, shared_inputs(engine, queries) as shared:
         task = progress.add_task("detect", total=len(chosen), current="")
         for det in chosen:
             progress.update(task, current=det.id)
             run = DetectorRun(det.id)
-            missing = missing_tables(det, engine)
-            if missing:
-                run.skipped = f"no table {', '.join(missing)}"
+            if det.id not in runnable:
+                run.skipped = f"no table {', '.join(missing_tables(det, engine))}"
             else:
+                i = position[det.id]
+                shared.before(i)
                 t0, c0 = time.perf_counter(), time.process_time()
-                data = engine.query(
-                    detector_hits_sql(det, overrides.get(det.id)), label=f"detector '{det.id}'"
-                )
+                data = engine.query(queries[i], label=f"detector '{det.id}'")
                 run.seconds = time.perf_counter() - t0
                 run.cpu_seconds = time.process_time() - c0
                 run.hits = data.num_rows
                 parts.append(_conform(data, schema))
+                shared.done(i)
             result.runs.append(run)
             progress.advance(task)
+        result.shared = shared.runs
     if engine.has_table(SCREENING_TABLE):
         cols = ", ".join(schema.names)
         screening = _conform(

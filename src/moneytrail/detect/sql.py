@@ -12,6 +12,7 @@ over at most ``EVIDENCE_CAP`` ids.
 from __future__ import annotations
 
 import math
+from collections.abc import Collection
 
 EVIDENCE_CAP = 50
 # Channels that move physical cash; casino buy-ins are cash unless their form says otherwise.
@@ -19,6 +20,13 @@ CASH_CHANNELS = ("cash", "casino_buy_in")
 # ``party_id, entity_id`` from entity resolution, registered by the runner (empty when unresolved).
 RESOLVED_PARTIES = "_resolved_parties"
 LOW_INCOME_OCCUPATIONS = ("student", "homemaker", "unemployed", "housewife", "retired")
+# Relations many detectors would otherwise each compute from every transaction; the runner computes
+# the ones the chosen detectors read once per run (see ``moneytrail.detect.runner.shared_inputs``).
+# ``EDGES``: every transaction between two different accounts, as ``edges_sql()`` returns it.
+EDGES = "_edges"
+# ``PAIRS``: one row per (src, dst) account pair of ``EDGES``, as ``pairs_sql(txn_ids=True)`` returns it.
+PAIRS = "_pairs"
+SHARED_RELATIONS = (EDGES, PAIRS)  # in the order they are computed (pairs read edges)
 
 
 def lit(value: str) -> str:
@@ -40,7 +48,7 @@ def metrics_sql(fields: dict[str, str]) -> str:
     """A JSON object of numeric metrics, built by portable string concatenation.
 
     >>> metrics_sql({"n": "cnt"})
-    '\\'{"n":\\' || COALESCE(CAST(ROUND(CAST(cnt AS DOUBLE), 2) AS VARCHAR), \\'null\\') || \\'}\\''
+    '\\'{\\' || \\'"n":\\' || COALESCE(CAST(ROUND(CAST(cnt AS DOUBLE), 2) AS VARCHAR), \\'null\\') || \\'}\\''
     """
     parts = []
     for i, (name, expr) in enumerate(fields.items()):
@@ -55,15 +63,21 @@ def evidence_sql(
     txn_col: str = "txn_id",
     cap: int = EVIDENCE_CAP,
     priority: str | None = None,
+    distinct: bool = True,
 ) -> str:
     """Aggregate ``source`` rows (keys + one transaction id) into one ';'-joined, sorted, capped list.
 
     When there are more than ``cap`` ids, those with the lowest ``priority`` (a column of
     ``source``) are kept first. Returns the ``keys`` columns, ``evidence_txn_ids`` and
-    ``evidence_count`` (before the cap).
+    ``evidence_count`` (before the cap). ``distinct=False`` skips removing repeated ids, for
+    sources that hold each transaction at most once per key.
     """
     k = ", ".join(keys)
-    prio = f"MIN({priority})" if priority else "0"
+    if distinct:
+        prio = f"MIN({priority})" if priority else "0"
+        rows = f"SELECT {k}, {txn_col}, {prio} AS _ev_p FROM {source} GROUP BY {k}, {txn_col}"
+    else:
+        rows = f"SELECT {k}, {txn_col}, {priority or '0'} AS _ev_p FROM {source}"
     return f"""
         SELECT {k}, array_to_string(array_sort(array_agg({txn_col})), ';') AS evidence_txn_ids,
                MAX(_ev_n) AS evidence_count
@@ -71,7 +85,7 @@ def evidence_sql(
             SELECT {k}, {txn_col},
                    ROW_NUMBER() OVER (PARTITION BY {k} ORDER BY _ev_p, {txn_col}) AS _ev_rn,
                    COUNT(*) OVER (PARTITION BY {k}) AS _ev_n
-            FROM (SELECT {k}, {txn_col}, {prio} AS _ev_p FROM {source} GROUP BY {k}, {txn_col}) AS _ev_d
+            FROM ({rows}) AS _ev_d
         ) AS _ev
         WHERE _ev_rn <= {int(cap)}
         GROUP BY {k}"""
@@ -134,12 +148,29 @@ def edges_sql(where: str = "TRUE") -> str:
         WHERE src_account_id <> dst_account_id AND ({where})"""
 
 
-def pairs_sql(edges: str = "edges") -> str:
-    """Counterparty pairs from an edges relation: count, first and last time, total."""
+def pairs_sql(edges: str = "edges", txn_ids: bool = False) -> str:
+    """Counterparty pairs from an edges relation: count, first and last time, total; with
+    ``txn_ids`` also the smallest and largest transaction id (``first_txn_id``, ``last_txn_id``:
+    all of a pair's transactions when it has at most two)."""
+    ids = ", MIN(txn_id) AS first_txn_id, MAX(txn_id) AS last_txn_id" if txn_ids else ""
     return f"""
         SELECT src, dst, COUNT(*) AS n, MIN(t) AS first_t, MAX(t) AS last_t, MIN(ts) AS first_ts,
-               MAX(ts) AS last_ts, SUM(amt) AS total
+               MAX(ts) AS last_ts, SUM(amt) AS total{ids}
         FROM {edges} GROUP BY src, dst"""
+
+
+def shared_relation_sql(name: str, provided: Collection[str] = ()) -> str:
+    """The query of one of the :data:`SHARED_RELATIONS`; it reads the shared relations in
+    ``provided`` by name and computes the others inline.
+
+    >>> "GROUP BY src, dst" in shared_relation_sql(PAIRS, provided=(EDGES,))
+    True
+    """
+    if name == EDGES:
+        return edges_sql()
+    if name == PAIRS:
+        return pairs_sql(EDGES if EDGES in provided else f"({edges_sql()}) AS _e", txn_ids=True)
+    raise ValueError(f"Unknown shared relation {name!r}; known are {', '.join(SHARED_RELATIONS)}.")
 
 
 # Amount-band keys are computed with this relative margin, so rounding in LN never drops a pair.

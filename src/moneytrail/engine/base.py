@@ -8,7 +8,9 @@ only in the four abstract methods below; no domain code asks which engine it run
 from __future__ import annotations
 
 import abc
+import shutil
 import time
+import uuid
 from pathlib import Path
 
 import pyarrow as pa
@@ -37,6 +39,7 @@ class Engine(abc.ABC):
         self.include_truth = include_truth
         self.options = options
         self._registered: dict[str, Path] = {}
+        self._materialized: dict[str, Path | None] = {}
         self.timings: dict[str, float] = {}
 
     # -- the four things an engine must do -----------------------------------------------------
@@ -131,6 +134,62 @@ class Engine(abc.ABC):
         elif area == "truth" and self.include_truth:
             self.register_parquet(f"truth_{name}", self.workspace.path(name, area))
         return rows
+
+    # -- relations computed once and read by several queries -----------------------------------
+    def materialize(self, name: str, sql: str, *, label: str | None = None, lazy: bool = False) -> int | None:
+        """Compute ``sql`` once and make its result queryable as ``name`` until :meth:`release`.
+
+        ``name`` is a scratch relation, not a workspace table (:meth:`has_table` does not list
+        it). Returns its row count. By default the result is a Parquet checkpoint under the
+        workspace's ``.tmp`` folder, which works on every engine and holds any size on disk;
+        an engine may keep it closer at hand (:meth:`_materialize`). With ``lazy`` (for a
+        relation that costs little more than reading its input, such as a filter of one table)
+        an engine that has views may define one instead, computed where it is read; then
+        nothing is counted and None is returned.
+        """
+        label = label or f"relation '{name}'"
+        self.release(name)
+        t0 = time.perf_counter()
+        try:
+            if lazy and self._define_view(name, sql):
+                rows, held = None, None
+            else:
+                rows, held = self._materialize(name, sql)
+        except Exception as e:
+            raise EngineError(f"The {self.name} engine failed on {label}: {_first_line(e)}", sql=sql) from e
+        self._materialized[name] = held
+        self.timings[label] = self.timings.get(label, 0.0) + time.perf_counter() - t0
+        return rows
+
+    def release(self, name: str) -> None:
+        """Forget a relation made by :meth:`materialize` and free what it held (no-op if unknown)."""
+        if name in self._materialized:
+            self._release(name, self._materialized.pop(name))
+
+    def _define_view(self, name: str, sql: str) -> bool:
+        """Define ``name`` as a view of ``sql`` (computed where it is read) and return True, or
+        return False when the engine keeps no views (the default: :meth:`_materialize` then)."""
+        return False
+
+    def _materialize(self, name: str, sql: str) -> tuple[int, Path | None]:
+        """Store ``sql``'s result as ``name``; returns the row count and the folder it occupies
+        (None when the engine holds it itself). Default: a Parquet checkpoint."""
+        # no leading '_' or '.': readers such as Spark skip files named so
+        folder = self.workspace.root / ".tmp" / f"mt_relation_{uuid.uuid4().hex[:8]}"
+        folder.mkdir(parents=True, exist_ok=True)
+        try:
+            rows = self._copy_to_parquet(sql, folder / "relation.parquet")
+            self._register_parquet(name, folder / "relation.parquet")
+        except Exception:
+            shutil.rmtree(folder, ignore_errors=True)
+            raise
+        return rows, folder
+
+    def _release(self, name: str, held: Path | None) -> None:
+        """Drop relation ``name`` made by :meth:`_materialize` and what it occupied."""
+        self._unregister(name)
+        if held is not None:
+            shutil.rmtree(held, ignore_errors=True)
 
     # -- graph primitives (portable SQL in moneytrail.engine.graph) ----------------------------
     def connected_components(

@@ -35,6 +35,7 @@ class DuckDBEngine(Engine):
 
     def _connect(self) -> None:
         self.con = duckdb.connect(":memory:")
+        self._views: set[str] = set()  # relations materialised lazily, as views
         settings = get_settings()
         threads = self.options.get("threads") or settings.threads
         if threads:
@@ -68,6 +69,26 @@ class DuckDBEngine(Engine):
 
     def _unregister(self, name: str) -> None:
         self.con.execute(f'DROP VIEW IF EXISTS "{name}"')
+
+    def _define_view(self, name: str, sql: str) -> bool:
+        self.con.execute(f'CREATE OR REPLACE TEMP VIEW "{name}" AS {sql}')
+        self._views.add(name)
+        return True
+
+    def _materialize(self, name: str, sql: str) -> tuple[int, Path | None]:
+        # A temporary table holds the decoded columns; DuckDB's buffer manager spills it to
+        # temp_directory when it outgrows memory_limit, so any size still completes.
+        try:
+            self.con.execute(f'CREATE TEMP TABLE "{name}" AS {sql}')
+        except Exception:
+            self.con.execute(f'DROP TABLE IF EXISTS "{name}"')
+            raise
+        return self.con.execute(f'SELECT COUNT(*) FROM "{name}"').fetchall()[0][0], None
+
+    def _release(self, name: str, held: Path | None) -> None:
+        kind = "VIEW" if name in self._views else "TABLE"
+        self._views.discard(name)
+        self.con.execute(f'DROP {kind} IF EXISTS "{name}"')
 
     def close(self) -> None:
         con = getattr(self, "con", None)

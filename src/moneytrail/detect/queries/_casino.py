@@ -18,24 +18,29 @@ def session_txns_sql(sessions: str = "casino_sessions") -> str:
     end, each within ``SESSION_TXN_TOLERANCE_S`` seconds.
     """
     tol = SESSION_TXN_TOLERANCE_S
+    # one scan of the transactions: those into or out of a casino account, with their side
+    casino = "(SELECT account_id FROM accounts WHERE institution_type = 'casino')"
     return f"""
     SELECT session_id, txn_id FROM (
-        SELECT x.session_id, x.txn_id,
-               ROW_NUMBER() OVER (PARTITION BY x.session_id, x.leg ORDER BY x.gap, x.txn_id) AS _rn
+        SELECT s.session_id, c.txn_id,
+               ROW_NUMBER() OVER (PARTITION BY s.session_id, s.leg ORDER BY ABS(c.t - s.at), c.txn_id) AS _rn
         FROM (
-            SELECT s.session_id, t.txn_id, 'in' AS leg, ABS({epoch("t.ts")} - {epoch("s.start_ts")}) AS gap
-            FROM {sessions} s
-            JOIN transactions t ON ROUND(CAST(COALESCE(t.amount_cad, t.amount) AS DOUBLE), 2) = ROUND(s.buy_in_cad, 2)
-            JOIN accounts c ON c.account_id = t.dst_account_id AND c.institution_type = 'casino'
-            WHERE s.buy_in_cad > 0 AND ABS({epoch("t.ts")} - {epoch("s.start_ts")}) <= {tol}
+            SELECT session_id, 'in' AS leg, ROUND(buy_in_cad, 2) AS amt, {epoch("start_ts")} AS at
+            FROM {sessions} WHERE buy_in_cad > 0
             UNION ALL
-            SELECT s.session_id, t.txn_id, 'out', ABS({epoch("t.ts")} - {epoch("COALESCE(s.end_ts, s.start_ts)")})
-            FROM {sessions} s
-            JOIN transactions t ON ROUND(CAST(COALESCE(t.amount_cad, t.amount) AS DOUBLE), 2) = ROUND(s.cash_out_cad, 2)
-            JOIN accounts c ON c.account_id = t.src_account_id AND c.institution_type = 'casino'
-            WHERE s.cash_out_cad > 0
-              AND ABS({epoch("t.ts")} - {epoch("COALESCE(s.end_ts, s.start_ts)")}) <= {tol}
-        ) AS x
+            SELECT session_id, 'out', ROUND(cash_out_cad, 2), {epoch("COALESCE(end_ts, start_ts)")}
+            FROM {sessions} WHERE cash_out_cad > 0
+        ) AS s
+        JOIN (
+            SELECT t.txn_id, {epoch("t.ts")} AS t, ROUND(CAST(COALESCE(t.amount_cad, t.amount) AS DOUBLE), 2) AS amt,
+                   CASE WHEN cd.account_id IS NULL THEN 0 ELSE 1 END AS into_casino,
+                   CASE WHEN cs.account_id IS NULL THEN 0 ELSE 1 END AS out_of_casino
+            FROM transactions t
+            LEFT JOIN {casino} AS cd ON cd.account_id = t.dst_account_id
+            LEFT JOIN {casino} AS cs ON cs.account_id = t.src_account_id
+            WHERE cd.account_id IS NOT NULL OR cs.account_id IS NOT NULL
+        ) AS c ON c.amt = s.amt AND ABS(c.t - s.at) <= {tol}
+          AND ((s.leg = 'in' AND c.into_casino = 1) OR (s.leg = 'out' AND c.out_of_casino = 1))
     ) AS r WHERE _rn = 1"""
 
 

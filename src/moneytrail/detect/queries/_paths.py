@@ -145,13 +145,17 @@ def hop_links_sql(
     width = amount_band_width(min_ratio, max_ratio)
     a_band = prev_band_sql("e.amt", width, min_ratio) if width else "0"
     b_band = amount_band_sql("e.amt", width) if width else "0"
-    listed = listed_sql(
-        f"SELECT e.*, FLOOR(e.t / {gap}) AS jb0, {b_band} AS ab0 FROM {next_edges or edges} e",
-        width is not None,
+    # the first edges are listed under the keys of their possible next hops (their time bucket and
+    # the next, their band and the next), so the hash table is built on the next hops once
+    offsets = [(0, 0), (1, 0), (0, 1), (1, 1)] if width else [(0, 0), (1, 0)]
+    keyed = f"SELECT e.*, FLOOR(e.t / {gap}) AS jb0, {a_band} AS ab0 FROM {edges} e"
+    listed = "\n            UNION ALL\n            ".join(
+        f"SELECT k.txn_id, k.t, k.src, k.dst, k.amt, k.jb0 + {dj} AS jb, k.ab0 + {da} AS ab FROM ({keyed}) AS k"
+        for dj, da in offsets
     )
     return f"""
         SELECT DISTINCT a.txn_id AS first_id, b.txn_id AS next_id
-        FROM (SELECT e.*, FLOOR(e.t / {gap}) AS jb, {a_band} AS ab FROM {edges} e) AS a
-        JOIN ({listed}) AS b
+        FROM ({listed}) AS a
+        JOIN (SELECT e.*, FLOOR(e.t / {gap}) AS jb, {b_band} AS ab FROM {next_edges or edges} e) AS b
           ON b.src = a.dst AND b.jb = a.jb AND b.ab = a.ab AND b.t >= a.t AND b.t <= a.t + {gap}
          AND b.amt >= a.amt * {min_ratio} AND b.amt <= a.amt * {max_ratio} AND b.txn_id <> a.txn_id{back}"""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from moneytrail.detect.sql import clamp01, edges_sql, evidence_sql, metrics_sql, pairs_sql
+from moneytrail.detect.sql import EDGES, PAIRS, clamp01, evidence_sql, metrics_sql
 
 
 def bipartite_layers_sql(params: dict) -> str:
@@ -16,8 +16,9 @@ def bipartite_layers_sql(params: dict) -> str:
     k = int(params["min_shared"])
     w = int(params["window_days"]) * 86400
     return f"""
-    WITH edges AS ({edges_sql()}),
-    pairs AS ({pairs_sql()}),
+    -- the shared edges and counterparty pairs of every transaction (provided by the runner)
+    WITH edges AS (SELECT * FROM {EDGES}),
+    pairs AS (SELECT * FROM {PAIRS}),
     payees AS (
         SELECT dst FROM pairs GROUP BY dst
         HAVING COUNT(*) >= {int(params["min_partners"]) + 1} AND COUNT(*) <= {int(params["max_payee_degree"])}

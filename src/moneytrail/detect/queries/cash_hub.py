@@ -18,18 +18,23 @@ def cash_hub_sql(p: dict) -> str:
         SELECT s.* FROM casino_sessions s JOIN hubs h ON h.hub = s.delivered_by_party_id
         WHERE s.party_id <> s.delivered_by_party_id)"""
     return f"""
-    WITH d AS (
+    -- one scan: the cash movements, read by the hand-overs and by the supply of each session
+    WITH cash_tx AS MATERIALIZED (
+        SELECT txn_id, ts, {epoch("ts")} AS t, src_account_id, dst_account_id, COALESCE(amount_cad, amount) AS amt
+        FROM transactions WHERE channel IN {in_list(CASH_CHANNELS)}
+    ),
+    d AS (
         SELECT delivered_by_party_id AS hub, party_id AS client, {epoch("start_ts")} AS t, start_ts AS ts,
                buy_in_cad AS amt, CAST(NULL AS VARCHAR) AS txn_id
         FROM casino_sessions WHERE delivered_by_party_id IS NOT NULL AND delivered_by_party_id <> party_id
         UNION ALL
-        SELECT sa.holder_party_id, da.holder_party_id, {epoch("t.ts")}, t.ts, COALESCE(t.amount_cad, t.amount), t.txn_id
-        FROM transactions t JOIN accounts sa ON sa.account_id = t.src_account_id
+        SELECT sa.holder_party_id, da.holder_party_id, t.t, t.ts, t.amt, t.txn_id
+        FROM cash_tx t JOIN accounts sa ON sa.account_id = t.src_account_id
         JOIN accounts da ON da.account_id = t.dst_account_id
-        WHERE t.channel IN {in_list(CASH_CHANNELS)} AND sa.holder_party_id IS NOT NULL
+        WHERE sa.holder_party_id IS NOT NULL
           AND da.holder_party_id IS NOT NULL AND sa.holder_party_id <> da.holder_party_id
           AND COALESCE(sa.institution_type, 'other') NOT IN ('bank', 'casino', 'msb')
-          AND COALESCE(t.amount_cad, t.amount) >= {float(p["min_amount"])}
+          AND t.amt >= {float(p["min_amount"])}
     ),
     per AS (
         SELECT a.hub, a.t, COUNT(DISTINCT b.client) AS clients
@@ -51,8 +56,8 @@ def cash_hub_sql(p: dict) -> str:
         JOIN transactions b ON b.txn_id = st.txn_id
           AND ROUND(CAST(COALESCE(b.amount_cad, b.amount) AS DOUBLE), 2) = ROUND(s.buy_in_cad, 2)
           AND {epoch("b.ts")} <= {epoch("s.start_ts")} + {SESSION_TXN_TOLERANCE_S}
-        JOIN transactions c ON c.dst_account_id = b.src_account_id AND c.channel IN {in_list(CASH_CHANNELS)}
-          AND {epoch("c.ts")} BETWEEN {epoch("b.ts")} - {supply} AND {epoch("b.ts")}
+        JOIN cash_tx c ON c.dst_account_id = b.src_account_id
+          AND c.t BETWEEN {epoch("b.ts")} - {supply} AND {epoch("b.ts")}
           AND c.txn_id <> b.txn_id
     ),
     sess_rows AS (SELECT session_id, txn_id FROM st UNION ALL SELECT session_id, txn_id FROM supplied),

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from moneytrail.detect.queries._paths import hop_links_sql, path_levels_sql
-from moneytrail.detect.sql import clamp01, edges_sql, metrics_sql, pairs_sql
+from moneytrail.detect.sql import EDGES, PAIRS, clamp01, metrics_sql, pairs_sql
+
+# ``max_txns_per_counterparty`` at this value (its largest) counts every relation as fresh.
+MAX_TXNS_ANY = 1_000_000
 
 
 def cycle_sql(params: dict) -> str:
@@ -31,6 +34,23 @@ def cycle_sql(params: dict) -> str:
     lo, hi = 1.0 - float(params["max_fee"]), 1.0 + float(params["max_growth"])
     fresh_n = int(params["fresh_max_txns"])
     first = max(2, int(params["min_length"]))
+    min_amount = float(params["min_amount"])
+    # amounts are never negative: without a least amount the runner's shared edges and pairs
+    # (of every transaction) are this search's own
+    if min_amount > 0:
+        shared = (
+            f"edges AS MATERIALIZED (SELECT * FROM {EDGES} WHERE amt >= {min_amount!r}),\n"
+            f"    pairs AS MATERIALIZED ({pairs_sql()})"
+        )
+    else:
+        shared = f"edges AS (SELECT * FROM {EDGES}),\n    pairs AS (SELECT * FROM {PAIRS})"
+    max_n = int(params["max_txns_per_counterparty"])
+    # the parameter's largest value lets every relation through: no join needed
+    fresh_any = max_n >= MAX_TXNS_ANY
+    fresh_flag = "1" if fresh_any else f"CASE WHEN n <= {max_n} THEN 1 ELSE 0 END"
+    fresh_join = (
+        "" if fresh_any else f"\n        JOIN pairs f ON f.src = e.src AND f.dst = e.dst AND f.n <= {max_n}"
+    )
     keep_levels = path_levels_sql(
         "cand",
         max_len,
@@ -95,33 +115,43 @@ def cycle_sql(params: dict) -> str:
     ),
     {", ".join(fresh_levels)}"""
     return f"""
-    WITH edges AS MATERIALIZED ({edges_sql(f"COALESCE(amount_cad, amount) >= {float(params['min_amount'])}")}),
-    pairs AS MATERIALIZED ({pairs_sql()}),
-    fresh AS (SELECT src, dst FROM pairs WHERE n <= {int(params["max_txns_per_counterparty"])}),
-    -- counterparties per account; cycles pass only through small accounts: a busy account (a
-    -- merchant, a payroll, a casino) is no layering intermediary, and its every inflow would
-    -- otherwise meet every outflow
+    WITH {shared},
+    -- counterparties per account, and whether it received and paid on fresh relations; cycles pass
+    -- only through small accounts: a busy account (a merchant, a payroll, a casino) is no layering
+    -- intermediary, and its every inflow would otherwise meet every outflow
     degree AS MATERIALIZED (
-        SELECT acct, COUNT(*) AS n_cp
-        FROM (SELECT src AS acct, dst AS cp FROM pairs UNION SELECT dst, src FROM pairs) AS u GROUP BY acct
+        SELECT d.acct, d.n_out + d.n_in - COALESCE(m.mutual, 0) AS n_cp, d.fresh_in, d.fresh_out
+        FROM (
+            SELECT acct, SUM(n_out) AS n_out, SUM(n_in) AS n_in, MAX(fresh_in) AS fresh_in, MAX(fresh_out) AS fresh_out
+            FROM (
+                SELECT src AS acct, COUNT(*) AS n_out, 0 AS n_in, 0 AS fresh_in, MAX({fresh_flag}) AS fresh_out
+                FROM pairs GROUP BY src
+                UNION ALL
+                SELECT dst, 0, COUNT(*), MAX({fresh_flag}), 0 FROM pairs GROUP BY dst
+            ) AS u GROUP BY acct
+        ) AS d
+        -- a counterparty paid and paid by counts once
+        LEFT JOIN (
+            SELECT p.src AS acct, COUNT(*) AS mutual FROM pairs p JOIN pairs q ON q.src = p.dst AND q.dst = p.src
+            GROUP BY p.src
+        ) AS m ON m.acct = d.acct
     ),
-    k_small AS (SELECT acct FROM degree WHERE n_cp <= {int(params["max_degree"])}),
-    -- an edge can only lie on a cycle if its payer received and its payee paid on fresh relations
-    ins AS (SELECT DISTINCT dst AS acct FROM fresh),
-    outs AS (SELECT DISTINCT src AS acct FROM fresh),
-    base AS (
-        SELECT e.* FROM edges e JOIN fresh f ON f.src = e.src AND f.dst = e.dst
-        JOIN ins i ON i.acct = e.src JOIN outs o ON o.acct = e.dst
+    -- an edge can only lie on a cycle if its payer received and its payee paid on fresh relations;
+    -- whether its payer is small enough to pass a cycle on is kept beside it
+    base AS MATERIALIZED (
+        SELECT e.*, CASE WHEN i.n_cp <= {int(params["max_degree"])} THEN 1 ELSE 0 END AS src_small
+        FROM edges e{fresh_join}
+        JOIN degree i ON i.acct = e.src AND i.fresh_in = 1 JOIN degree o ON o.acct = e.dst AND o.fresh_out = 1
     ),
     -- an edge on a cycle has a valid next hop or a valid previous hop: prune the rest up front
     -- a next hop leaves an intermediary; the first hop may leave a busy origin and the last come home to it
-    k_steps AS (SELECT b.* FROM base b JOIN k_small m ON m.acct = b.src),
+    k_steps AS (SELECT txn_id, ts, t, src, dst, amt, channel FROM base WHERE src_small = 1),
     links AS ({hop_links_sql("base", max_gap_s=w, min_ratio=lo, max_ratio=hi, next_edges="k_steps")}),
     cand AS MATERIALIZED (
-        SELECT b.* FROM base b
+        SELECT b.txn_id, b.ts, b.t, b.src, b.dst, b.amt, b.channel, b.src_small FROM base b
         WHERE b.txn_id IN (SELECT first_id FROM links) OR b.txn_id IN (SELECT next_id FROM links)
     ),
-    k_cand AS (SELECT c.* FROM cand c JOIN k_small m ON m.acct = c.src),
+    k_cand AS (SELECT txn_id, ts, t, src, dst, amt, channel FROM cand WHERE src_small = 1),
     {", ".join(keep_levels)}{fresh_ctes},
     closed AS ({" UNION ALL ".join(closed)}),
     keyed AS (

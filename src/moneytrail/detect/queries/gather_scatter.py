@@ -2,25 +2,38 @@
 
 from __future__ import annotations
 
-from moneytrail.detect.sql import clamp01, edges_sql, evidence_sql, metrics_sql, pairs_sql
+from moneytrail.detect.queries._fan import pair_evidence_sql
+from moneytrail.detect.sql import PAIRS, clamp01, evidence_sql, metrics_sql
 
 
 def gather_scatter_sql(params: dict) -> str:
     """Hubs gathering from ``min_counterparties`` one-off payers within ``window_days`` and
-    scattering to as many one-off payees from the start of that window to ``window_days`` after it."""
+    scattering to as many one-off payees from the start of that window to ``window_days`` after it.
+
+    Reads the shared relations ``_pairs`` (and ``_edges`` when a relation may carry more than two
+    transactions), which the runner provides."""
     k = int(params["min_counterparties"])
     w = int(params["window_days"]) * 86400
     n = int(params["max_txns_per_counterparty"])
     return f"""
-    WITH edges AS ({edges_sql()}),
-    pairs AS ({pairs_sql()}),
-    fresh AS (SELECT src, dst, first_t FROM pairs WHERE n <= {n}),
+    WITH fresh AS (
+        SELECT src, dst, n, total, first_t, first_ts, last_ts, first_txn_id, last_txn_id FROM {PAIRS}
+        WHERE n <= {n}
+    ),
     hubs AS (
         SELECT i.hub FROM (SELECT dst AS hub FROM fresh GROUP BY dst HAVING COUNT(*) >= {k}) AS i
         JOIN (SELECT src AS hub FROM fresh GROUP BY src HAVING COUNT(*) >= {k}) AS o ON o.hub = i.hub
     ),
-    fin AS (SELECT f.dst AS hub, f.src AS cp, f.first_t FROM fresh f JOIN hubs h ON h.hub = f.dst),
-    fout AS (SELECT f.src AS hub, f.dst AS cp, f.first_t FROM fresh f JOIN hubs h ON h.hub = f.src),
+    fin AS (
+        SELECT f.dst AS hub, f.src AS cp, f.n, f.total, f.first_t, f.first_ts, f.last_ts, f.first_txn_id,
+               f.last_txn_id
+        FROM fresh f JOIN hubs h ON h.hub = f.dst
+    ),
+    fout AS (
+        SELECT f.src AS hub, f.dst AS cp, f.n, f.total, f.first_t, f.first_ts, f.last_ts, f.first_txn_id,
+               f.last_txn_id
+        FROM fresh f JOIN hubs h ON h.hub = f.src
+    ),
     events AS (
         SELECT hub, first_t, 1 AS is_in, 0 AS is_out FROM fin
         UNION ALL SELECT hub, first_t, 0, 1 FROM fout
@@ -34,32 +47,41 @@ def gather_scatter_sql(params: dict) -> str:
         FROM events
     ),
     cand AS (SELECT hub, end_t, k_in, k_out FROM win WHERE is_in = 1 AND k_in >= {k} AND k_out >= {k}),
-    best AS (
-        SELECT hub, end_t, k_in, k_out FROM (
-            SELECT c.*, ROW_NUMBER() OVER (PARTITION BY hub ORDER BY LEAST(k_in, k_out) DESC, end_t) AS rn
-            FROM cand c
-        ) AS r WHERE rn = 1
+    -- the strongest window, the earliest of equals: a maximum, then a minimum (every inflow at
+    -- the same time has the same counts)
+    peak AS (SELECT hub, MAX(LEAST(k_in, k_out)) AS m FROM cand GROUP BY hub),
+    first_peak AS (
+        SELECT c.hub, MIN(c.end_t) AS end_t FROM cand c JOIN peak p ON p.hub = c.hub AND LEAST(c.k_in, c.k_out) = p.m
+        GROUP BY c.hub
     ),
-    members AS (
-        SELECT b.hub, f.cp, 'in' AS side FROM best b
-        JOIN fin f ON f.hub = b.hub AND f.first_t BETWEEN b.end_t - {w} AND b.end_t
-        UNION ALL
-        SELECT b.hub, f.cp, 'out' AS side FROM best b
-        JOIN fout f ON f.hub = b.hub AND f.first_t BETWEEN b.end_t - {w} AND b.end_t + {w}
+    best AS (
+        SELECT c.hub, c.end_t, MIN(c.k_in) AS k_in, MIN(c.k_out) AS k_out FROM cand c
+        JOIN first_peak f ON f.hub = c.hub AND f.end_t = c.end_t GROUP BY c.hub, c.end_t
+    ),
+    members_in AS (
+        SELECT f.hub, 0 AS prio, f.cp, f.n, f.total, f.first_ts, f.last_ts, f.first_txn_id, f.last_txn_id
+        FROM best b JOIN fin f ON f.hub = b.hub AND f.first_t BETWEEN b.end_t - {w} AND b.end_t
+    ),
+    members_out AS (
+        SELECT f.hub, 0 AS prio, f.cp, f.n, f.total, f.first_ts, f.last_ts, f.first_txn_id, f.last_txn_id
+        FROM best b JOIN fout f ON f.hub = b.hub AND f.first_t BETWEEN b.end_t - {w} AND b.end_t + {w}
+    ),
+    -- a relation's transactions are all evidence, so its totals are the pair's
+    agg AS (
+        SELECT hub, MIN(first_ts) AS window_start, MAX(last_ts) AS window_end, SUM(in_amt) AS gathered,
+               SUM(out_amt) AS scattered
+        FROM (
+            SELECT hub, first_ts, last_ts, total AS in_amt, 0.0 AS out_amt FROM members_in
+            UNION ALL SELECT hub, first_ts, last_ts, 0.0 AS in_amt, total AS out_amt FROM members_out
+        ) AS m
+        GROUP BY hub
     ),
     ev_rows AS (
-        SELECT m.hub, e.txn_id, e.ts, e.amt AS in_amt, 0.0 AS out_amt
-        FROM members m JOIN edges e ON e.src = m.cp AND e.dst = m.hub WHERE m.side = 'in'
+        {pair_evidence_sql("members_in", "dst", "src", more_than_two=n > 2)}
         UNION ALL
-        SELECT m.hub, e.txn_id, e.ts, 0.0 AS in_amt, e.amt AS out_amt
-        FROM members m JOIN edges e ON e.src = m.hub AND e.dst = m.cp WHERE m.side = 'out'
+        {pair_evidence_sql("members_out", "src", "dst", more_than_two=n > 2)}
     ),
-    agg AS (
-        SELECT hub, MIN(ts) AS window_start, MAX(ts) AS window_end, SUM(in_amt) AS gathered,
-               SUM(out_amt) AS scattered
-        FROM ev_rows GROUP BY hub
-    ),
-    ev AS ({evidence_sql("ev_rows", ["hub"])})
+    ev AS ({evidence_sql("ev_rows", ["hub"], distinct=False)})
     SELECT 'account' AS entity_kind, a.hub AS entity_id, a.window_start, a.window_end,
            {metrics_sql({"payers": "b.k_in", "payees": "b.k_out", "gathered_cad": "a.gathered", "scattered_cad": "a.scattered"})}
                AS metrics,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from moneytrail.detect.queries._paths import hop_links_sql, path_levels_sql
-from moneytrail.detect.sql import clamp01, edges_sql, metrics_sql
+from moneytrail.detect.sql import EDGES, clamp01, metrics_sql
 
 
 def layering_chain_sql(params: dict) -> str:
@@ -27,7 +27,8 @@ def layering_chain_sql(params: dict) -> str:
     )
     chains = " UNION ALL ".join(f"SELECT * FROM p{i}" for i in range(int(params["min_hops"]), max_len + 1))
     return f"""
-    WITH edges AS ({edges_sql(f"COALESCE(amount_cad, amount) >= {float(params['min_amount'])}")}),
+    -- the runner's shared edges (every transaction between two accounts), at least the least amount
+    WITH edges AS (SELECT * FROM {EDGES} WHERE amt >= {float(params["min_amount"])!r}),
     -- candidate edges: those with a valid next hop or a valid previous hop
     nxt AS ({hop_links_sql("edges", max_gap_s=delay, min_ratio=lo, max_ratio=hi, allow_return=False)}),
     cand AS (

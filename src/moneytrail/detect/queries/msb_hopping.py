@@ -14,9 +14,18 @@ def msb_hopping_sql(p: dict) -> str:
     onward = int(float(p["onward_hours"]) * 3600)
     tol = float(p["match_tolerance"])
     return f"""
-    WITH x AS (
-        SELECT e.txn_id, e.ts, e.t, e.dst, e.amt, COALESCE(sa.holder_party_id, e.src) AS who, da.institution AS msb
+    -- one scan: the payments into and out of money services businesses
+    WITH msb_accts AS (SELECT account_id FROM accounts WHERE institution_type = 'msb'),
+    me AS MATERIALIZED (
+        SELECT e.*, CASE WHEN mi.account_id IS NULL THEN 0 ELSE 1 END AS into_msb,
+               CASE WHEN mo.account_id IS NULL THEN 0 ELSE 1 END AS out_of_msb
         FROM ({edges_sql()}) AS e
+        LEFT JOIN msb_accts mi ON mi.account_id = e.dst LEFT JOIN msb_accts mo ON mo.account_id = e.src
+        WHERE mi.account_id IS NOT NULL OR mo.account_id IS NOT NULL
+    ),
+    x AS (
+        SELECT e.txn_id, e.ts, e.t, e.dst, e.amt, COALESCE(sa.holder_party_id, e.src) AS who, da.institution AS msb
+        FROM me e
         JOIN accounts da ON da.account_id = e.dst AND da.institution_type = 'msb'
         LEFT JOIN accounts sa ON sa.account_id = e.src
         WHERE e.amt < {float(p["threshold"])} AND COALESCE(sa.institution_type, '') <> 'msb'
@@ -42,7 +51,8 @@ def msb_hopping_sql(p: dict) -> str:
     ),
     onward AS (
         SELECT b.who, b.burst, e.txn_id, e.ts
-        FROM bursts b JOIN ({edges_sql()}) AS e
+        -- a burst's payments went into businesses: their onward transfers leave one
+        FROM bursts b JOIN (SELECT * FROM me WHERE out_of_msb = 1) AS e
           ON e.src = b.dst AND e.t BETWEEN b.t AND b.t + {onward} AND ABS(e.amt - b.amt) <= {tol} * b.amt
     ),
     ev_rows AS (

@@ -13,14 +13,17 @@ def online_gambling_round_trip_sql(p: dict) -> str:
     w = int(p["window_days"]) * 86400
     return f"""
     -- gambling sites: casino accounts, or offshore accounts paid for (or paying out) online gaming
-    WITH g AS (
+    -- (the memos are read once: the pattern is the costly part of the scan)
+    WITH gm AS MATERIALIZED (
+        SELECT src_account_id, dst_account_id FROM transactions
+        WHERE regexp_matches(LOWER(COALESCE(memo, '')), 'gaming|gambl|casino|poker|betting')
+    ),
+    g AS (
         SELECT account_id FROM accounts WHERE institution_type = 'casino'
         UNION
-        SELECT dst_account_id FROM transactions
-        WHERE regexp_matches(LOWER(COALESCE(memo, '')), 'gaming|gambl|casino|poker|betting')
+        SELECT dst_account_id FROM gm
         UNION
-        SELECT src_account_id FROM transactions
-        WHERE regexp_matches(LOWER(COALESCE(memo, '')), 'gaming|gambl|casino|poker|betting')
+        SELECT src_account_id FROM gm
     ),
     e AS ({edges_sql("channel IN ('etransfer', 'eft', 'wire', 'crypto')")}),
     stakers AS (SELECT DISTINCT e.src AS account_id FROM e JOIN g ON g.account_id = e.dst),

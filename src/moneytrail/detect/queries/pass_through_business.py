@@ -9,10 +9,10 @@ def pass_through_business_sql(p: dict) -> str:
     """Accounts receiving cash from at least ``min_depositors`` distinct accounts and paying at least ``min_out_share`` of that on to accounts in China or Hong Kong within ``window_days``."""
     w = int(p["window_days"]) * 86400
     return f"""
-    WITH e AS ({edges_sql()}),
+    -- one scan: cash movements, and transfers to China or Hong Kong
+    WITH e AS ({edges_sql(f"channel IN {in_list(CASH_CHANNELS)} OR country_dst IN ('CN', 'HK')")}),
     cin AS (SELECT dst AS acct, src AS cp, txn_id, t, ts, amt FROM e WHERE channel IN {in_list(CASH_CHANNELS)}),
-    cout AS (SELECT src AS acct, dst AS cp, txn_id, t, ts, amt FROM e
-             WHERE channel NOT IN {in_list(CASH_CHANNELS)} AND txn_id IN (SELECT txn_id FROM transactions WHERE country_dst IN ('CN', 'HK'))),
+    cout AS (SELECT src AS acct, dst AS cp, txn_id, t, ts, amt FROM e WHERE channel NOT IN {in_list(CASH_CHANNELS)}),
     accts AS (SELECT acct FROM cin GROUP BY acct HAVING COUNT(DISTINCT cp) >= {int(p["min_depositors"])} AND SUM(amt) >= {float(p["min_cash_in"])}),
     inn AS (SELECT c.acct, COUNT(DISTINCT c.cp) AS depositors, SUM(c.amt) AS cash_in, MIN(c.t) AS t0, MAX(c.t) AS t1,
                    MIN(c.ts) AS window_start, MAX(c.ts) AS last_in FROM cin c JOIN accts a ON a.acct = c.acct GROUP BY c.acct),
