@@ -430,3 +430,44 @@ def test_party_scores_take_the_riskiest_account_and_the_union_of_typologies():
         ("P", 0.9, "a2;a1", "G1;S1", "accounts a2;a1; best: high"),
         ("Q", 0.1, "a3", None, "accounts a3; best: q"),
     ]
+
+
+def test_graph_features_are_the_same_from_the_worker_process():
+    from moneytrail.score.graph import graph_features_job
+
+    rng = np.random.default_rng(3)
+    nodes = np.arange(1, 401)
+    edges = pd.DataFrame({"src": rng.integers(1, 401, 3000), "dst": rng.integers(1, 401, 3000)})
+    edges = edges[edges["src"] != edges["dst"]].drop_duplicates(["src", "dst"]).reset_index(drop=True)
+    edges["n"] = rng.integers(1, 5, len(edges))
+    edges["value"] = rng.lognormal(5, 1, len(edges))
+    seeds = np.where(rng.random(len(nodes)) < 0.05, 0.8, 0.0)
+    ids = np.array([f"A{i:04d}" for i in nodes])
+    frames = []
+    for worker in (False, True):
+        with graph_features_job(nodes, edges, seeds=seeds, ids=ids, seed=5, worker=worker) as job:
+            frames.append(job.result())
+    assert frames[0]["community_size"].max() > 1 and frames[0]["seed_proximity"].max() > 0
+    pd.testing.assert_frame_equal(frames[0], frames[1], check_exact=True)
+
+
+def test_counterparty_features_from_one_aggregate_of_the_relations():
+    from moneytrail.score.features import counterparty_features_sql, pairs_sql
+
+    con = duckdb.connect()
+    # a pays b twice and c once; b pays a once (each payment seen from both ends).
+    payments = [("a", "b", 1), ("a", "b", 2), ("a", "c", 3), ("b", "a", 9)]
+    legs = [(s, d, "out", day) for s, d, day in payments] + [(d, s, "in", day) for s, d, day in payments]
+    con.execute("CREATE TABLE legs (account_id VARCHAR, cp VARCHAR, dir VARCHAR, ts TIMESTAMP)")
+    con.executemany("INSERT INTO legs VALUES (?, ?, ?, TIMESTAMP '2024-01-01' + to_days(?))", legs)
+    con.execute(f"CREATE TABLE cp_pairs AS {pairs_sql('legs')}")
+    cols = "cp_out, cp_in, reciprocal_cp, single_pair_n, single_pair_share, cp_out_mean_degree, cp_single_pair_share"
+    rows = con.execute(
+        f"SELECT account_id, {cols} FROM ({counterparty_features_sql()}) ORDER BY 1"
+    ).fetchall()
+    con.close()
+    # a: pays b and c, paid by b (reciprocal); one of its four payments is its one-off relation
+    # with c, whose only relation (with a) is one-off; both its payees deal with one counterparty.
+    assert rows[0] == ("a", 2, 1, 1, 1, 0.25, 1.0, 1.0)
+    # c: paid once by a, so its one-off counterparty is a, a quarter of whose payments are one-off.
+    assert rows[2] == ("c", 0, 1, 0, 1, 1.0, None, 0.25)

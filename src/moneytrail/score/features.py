@@ -137,7 +137,7 @@ def legs_sql(transactions: str = "transactions", accounts: str = "accounts") -> 
 
 
 def flow_features_sql(legs: str = "legs") -> str:
-    """The flow features (but the distinct counts: :func:`distinct_counts_sql`) and the amount
+    """The flow features (but the distinct counts: :func:`counterparty_features_sql`) and the amount
     shape, per account, from the legs relation ``legs``; sums, means and deviations of money are
     exact (from cents, see :func:`mean_std_sql`)."""
     o = "CASE WHEN dir = 'out' THEN amt END"
@@ -167,24 +167,9 @@ FROM (
 ) AS m"""
 
 
-def distinct_counts_sql(legs: str = "legs") -> str:
-    """Distinct counterparties in and out, and active days, per account (each distinct set is
-    formed once and counted, cheaper than distinct aggregates in one pass)."""
-    return f"""
-WITH dc_cps AS (
-  SELECT account_id, CAST(SUM(CASE WHEN dir = 'out' THEN 1 ELSE 0 END) AS BIGINT) AS cp_out,
-    CAST(SUM(CASE WHEN dir = 'in' THEN 1 ELSE 0 END) AS BIGINT) AS cp_in
-  FROM (SELECT DISTINCT account_id, cp, dir FROM {legs}) AS p GROUP BY account_id
-), dc_days AS (
-  SELECT account_id, COUNT(*) AS active_days
-  FROM (SELECT DISTINCT account_id, CAST(ts AS DATE) AS d FROM {legs}) AS x GROUP BY account_id
-)
-SELECT dc_cps.account_id, cp_out, cp_in, active_days
-FROM dc_cps JOIN dc_days ON dc_days.account_id = dc_cps.account_id"""
-
-
 def window_features_sql(legs: str = "legs") -> str:
-    """Bursts: the busiest day and week per direction, and days where money passes straight through."""
+    """Active days; bursts: the busiest day and week per direction; and days where money passes
+    straight through."""
     return f"""
 WITH win_daily AS (
   SELECT account_id, CAST(ts AS DATE) AS d,
@@ -199,7 +184,7 @@ WITH win_daily AS (
   FROM (SELECT DISTINCT account_id, FLOOR(epoch(ts) / 604800) AS w, dir, cp FROM {legs}) AS x
   GROUP BY account_id, w
 ), win_day AS (
-  SELECT account_id, MAX(n_in) AS max_day_n_in, MAX(n_out) AS max_day_n_out,
+  SELECT account_id, COUNT(*) AS active_days, MAX(n_in) AS max_day_n_in, MAX(n_out) AS max_day_n_out,
     AVG(CASE WHEN v_in > 0 AND v_out > 0
              AND ABS(v_in - v_out) <= 0.2 * GREATEST(v_in, v_out) THEN 1 ELSE 0 END)
       AS passthrough_day_share
@@ -208,7 +193,8 @@ WITH win_daily AS (
   SELECT account_id, MAX(cp_in) AS max_week_cp_in, MAX(cp_out) AS max_week_cp_out
   FROM win_weekly GROUP BY account_id
 )
-SELECT win_day.account_id, max_day_n_in, max_day_n_out, passthrough_day_share, max_week_cp_in, max_week_cp_out
+SELECT win_day.account_id, active_days, max_day_n_in, max_day_n_out, passthrough_day_share,
+  max_week_cp_in, max_week_cp_out
 FROM win_day JOIN win_week ON win_week.account_id = win_day.account_id"""
 
 
@@ -231,59 +217,56 @@ SELECT account_id,
 FROM tim_moments"""
 
 
-def neighbourhood_features_sql(legs: str = "legs") -> str:
-    """How busy an account's counterparties are, and how many of them are reciprocal."""
+def pairs_sql(legs: str = "legs") -> str:
+    """Each account's relation with each counterparty: payments out (``n_out``) and in (``n_in``),
+    all of them (``n``) and the first one's time, from the legs relation ``legs``.
+
+    The counterparty features all start from this one aggregate (see
+    :func:`counterparty_features_sql`)."""
     return f"""
-WITH nbh_pairs AS (
-  SELECT DISTINCT account_id, cp, dir FROM {legs}
-), nbh_deg AS (
-  SELECT account_id, COUNT(DISTINCT cp) AS degree FROM nbh_pairs GROUP BY account_id
-), nbh_recip AS (
-  SELECT a.account_id, COUNT(*) AS reciprocal_cp
-  FROM nbh_pairs a JOIN nbh_pairs b
-    ON a.account_id = b.account_id AND a.cp = b.cp AND a.dir = 'out' AND b.dir = 'in'
-  GROUP BY a.account_id
-), nbh_means AS (
-  SELECT p.account_id,
-    AVG(CASE WHEN p.dir = 'in' THEN deg.degree END) AS cp_in_mean_degree,
-    AVG(CASE WHEN p.dir = 'out' THEN deg.degree END) AS cp_out_mean_degree,
-    AVG(CASE WHEN p.dir = 'in' THEN CASE WHEN deg.degree <= 2 THEN 1 ELSE 0 END END) AS cp_in_low_degree_share,
-    AVG(CASE WHEN p.dir = 'out' THEN CASE WHEN deg.degree <= 2 THEN 1 ELSE 0 END END) AS cp_out_low_degree_share
-  FROM nbh_pairs p JOIN nbh_deg deg ON deg.account_id = p.cp
-  GROUP BY p.account_id
-)
-SELECT m.account_id, COALESCE(r.reciprocal_cp, 0) AS reciprocal_cp,
-  cp_in_mean_degree, cp_out_mean_degree, cp_in_low_degree_share, cp_out_low_degree_share
-FROM nbh_means m LEFT JOIN nbh_recip r ON r.account_id = m.account_id"""
+SELECT account_id, cp, CAST(SUM(CASE WHEN dir = 'out' THEN 1 ELSE 0 END) AS BIGINT) AS n_out,
+  CAST(SUM(CASE WHEN dir = 'in' THEN 1 ELSE 0 END) AS BIGINT) AS n_in, COUNT(*) AS n, MIN(ts) AS first_ts
+FROM {legs} GROUP BY account_id, cp"""
 
 
-def pair_features_sql(legs: str = "legs") -> str:
-    """One-off relations: money moved once between a pair, unlike the repeated flows of ordinary life.
+def counterparty_features_sql(pairs: str = "cp_pairs") -> str:
+    """Counterparties, from the relations ``pairs`` (see :func:`pairs_sql`).
 
-    Also the busiest week of one-off transfers (a scheme moves money along new edges in a burst) and
-    how one-off the counterparties' own relations are (schemes are chains of such accounts).
+    Distinct counterparties in and out and the reciprocal ones; one-off relations (money moved
+    once between a pair, unlike the repeated flows of ordinary life) and the busiest week of them
+    (a scheme moves money along new edges in a burst); and the neighbourhood: how busy the
+    counterparties are and how one-off their own relations are (schemes are chains of such
+    accounts).
     """
     return f"""
-WITH pair_counts AS (
-  SELECT account_id, cp, COUNT(*) AS n, MIN(ts) AS first_ts FROM {legs} GROUP BY account_id, cp
-), pair_acc AS (
-  SELECT account_id, CAST(SUM(CASE WHEN n = 1 THEN 1 ELSE 0 END) AS DOUBLE) / SUM(n) AS single_pair_share,
+WITH cpf_acc AS (
+  SELECT account_id, CAST(SUM(CASE WHEN n_out > 0 THEN 1 ELSE 0 END) AS BIGINT) AS cp_out,
+    CAST(SUM(CASE WHEN n_in > 0 THEN 1 ELSE 0 END) AS BIGINT) AS cp_in, COUNT(*) AS degree,
+    CAST(SUM(CASE WHEN n_out > 0 AND n_in > 0 THEN 1 ELSE 0 END) AS BIGINT) AS reciprocal_cp,
+    CAST(SUM(CASE WHEN n = 1 THEN 1 ELSE 0 END) AS DOUBLE) / SUM(n) AS single_pair_share,
     CAST(SUM(CASE WHEN n = 1 THEN 1 ELSE 0 END) AS BIGINT) AS single_pair_n
-  FROM pair_counts GROUP BY account_id
-), pair_week AS (
+  FROM {pairs} GROUP BY account_id
+), cpf_week AS (
   SELECT account_id, MAX(k) AS single_pair_week_max FROM (
     SELECT account_id, FLOOR(epoch(first_ts) / 604800) AS w, COUNT(*) AS k
-    FROM pair_counts WHERE n = 1 GROUP BY account_id, FLOOR(epoch(first_ts) / 604800)
+    FROM {pairs} WHERE n = 1 GROUP BY account_id, FLOOR(epoch(first_ts) / 604800)
   ) AS x GROUP BY account_id
-), pair_cp AS (
-  SELECT pc.account_id, {exact_mean_sql("acc.single_pair_share")} AS cp_single_pair_share
-  FROM pair_counts pc JOIN pair_acc acc ON acc.account_id = pc.cp WHERE pc.n = 1 GROUP BY pc.account_id
+), cpf_nb AS (
+  SELECT p.account_id,
+    AVG(CASE WHEN p.n_in > 0 THEN c.degree END) AS cp_in_mean_degree,
+    AVG(CASE WHEN p.n_out > 0 THEN c.degree END) AS cp_out_mean_degree,
+    AVG(CASE WHEN p.n_in > 0 THEN CASE WHEN c.degree <= 2 THEN 1 ELSE 0 END END) AS cp_in_low_degree_share,
+    AVG(CASE WHEN p.n_out > 0 THEN CASE WHEN c.degree <= 2 THEN 1 ELSE 0 END END) AS cp_out_low_degree_share,
+    {exact_mean_sql("CASE WHEN p.n = 1 THEN c.single_pair_share END")} AS cp_single_pair_share
+  FROM {pairs} p JOIN cpf_acc c ON c.account_id = p.cp
+  GROUP BY p.account_id
 )
-SELECT acc.account_id, single_pair_share, single_pair_n,
+SELECT a.account_id, cp_out, cp_in, reciprocal_cp, single_pair_share, single_pair_n,
   COALESCE(single_pair_week_max, 0) AS single_pair_week_max,
+  cp_in_mean_degree, cp_out_mean_degree, cp_in_low_degree_share, cp_out_low_degree_share,
   COALESCE(cp_single_pair_share, 0) AS cp_single_pair_share
-FROM pair_acc acc LEFT JOIN pair_week wk ON wk.account_id = acc.account_id
-LEFT JOIN pair_cp cp ON cp.account_id = acc.account_id"""
+FROM cpf_acc a LEFT JOIN cpf_week wk ON wk.account_id = a.account_id
+LEFT JOIN cpf_nb nb ON nb.account_id = a.account_id"""
 
 
 def account_tabular_features_sql(legs: str = "legs", accounts: str = "accounts") -> str:
@@ -291,12 +274,11 @@ def account_tabular_features_sql(legs: str = "legs", accounts: str = "accounts")
     transactions), from the relation ``legs`` (see :func:`legs_sql`)."""
     z = "COALESCE"
     return f"""
-WITH flow AS ({flow_features_sql(legs)}),
-dc AS ({distinct_counts_sql(legs)}),
+WITH cp_pairs AS ({pairs_sql(legs)}),
+flow AS ({flow_features_sql(legs)}),
 win AS ({window_features_sql(legs)}),
 tim AS ({timing_features_sql(legs)}),
-nbh AS ({neighbourhood_features_sql(legs)}),
-pair AS ({pair_features_sql(legs)})
+cpf AS ({counterparty_features_sql("cp_pairs")})
 SELECT a.account_id,
   {z}(n_out, 0) AS n_out, {z}(n_in, 0) AS n_in,
   {z}(sum_out, 0) AS sum_out, {z}(sum_in, 0) AS sum_in,
@@ -329,11 +311,9 @@ SELECT a.account_id,
   {z}(cp_single_pair_share, 0) AS cp_single_pair_share
 FROM {accounts} a
 LEFT JOIN flow ON flow.account_id = a.account_id
-LEFT JOIN dc ON dc.account_id = a.account_id
 LEFT JOIN win ON win.account_id = a.account_id
 LEFT JOIN tim ON tim.account_id = a.account_id
-LEFT JOIN nbh ON nbh.account_id = a.account_id
-LEFT JOIN pair ON pair.account_id = a.account_id
+LEFT JOIN cpf ON cpf.account_id = a.account_id
 ORDER BY a.account_id"""
 
 

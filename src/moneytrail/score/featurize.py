@@ -8,7 +8,6 @@ features runs on integers rather than on id strings, and the per-account view of
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 import pyarrow as pa
 
@@ -19,7 +18,7 @@ from moneytrail.score.features import (
     edges_sql,
     legs_sql,
 )
-from moneytrail.score.graph import GRAPH_FEATURES, graph_features
+from moneytrail.score.graph import GRAPH_FEATURES, graph_features_job
 from moneytrail.score.hits import HIT_FEATURES, account_hits_sql, hit_features_sql
 from moneytrail.score.signals import SIGNAL_FEATURES, account_signal_features_sql, txn_signals_sql
 
@@ -106,37 +105,39 @@ def compute_account_features(engine: Engine, seed: int = 0, write: bool = True) 
     signals (``txn_signals``, coded) are left registered for the transaction scores.
     """
     register_scoring_relations(engine)
-    known = f"(SELECT code AS account_id, country, currency FROM {ACCOUNTS} WHERE known)"
-    tab = engine.query(
-        account_tabular_features_sql(LEGS, known), label="account tabular features"
-    ).to_pandas()
-    engine.register_arrow(SIGNALS, engine.query(txn_signals_sql(TXNS), label="transaction signals"))
-    sig = engine.query(account_signal_features_sql(SIGNALS), label="account signal features")
-    tab = tab.merge(sig.to_pandas(), on="account_id", how="left")
     keys = engine.query(
         f"SELECT code, account_key FROM {ACCOUNTS} WHERE known ORDER BY code", label="account keys"
     ).to_pandas()
-    tab = tab.rename(columns={"account_id": "account_code"})
-    tab.insert(
-        0, "account_id", tab["account_code"].map(pd.Series(keys["account_key"].to_numpy(), keys["code"]))
-    )
     hits_sql = hits_relation_sql(engine)
     hits = engine.query(
         f"WITH account_hits AS ({hits_sql}) {hit_features_sql('account_hits')}", label="account hit features"
     ).to_pandas()
-    df = tab.merge(hits, on="account_id", how="left")
+    hits = keys[["account_key"]].merge(hits, left_on="account_key", right_on="account_id", how="left")
     for f in HIT_FEATURES:
-        df[f] = df[f].fillna(0.0).astype(float)
+        hits[f] = hits[f].fillna(0.0).astype(float)
     edges = engine.query(f"SELECT src, dst, n, value FROM {EDGES}", label="graph edge list").to_pandas()
-    order = np.argsort(df["account_code"].to_numpy(), kind="stable")
-    codes = df["account_code"].to_numpy()[order]
-    gf = graph_features(
-        codes,
+    # The graph features (one core) are computed while the engine computes the tabular ones.
+    with graph_features_job(
+        keys["code"].to_numpy(),
         edges,
-        seeds=df["hit_score"].to_numpy(float)[order],
-        ids=df["account_id"].to_numpy()[order],
+        seeds=hits["hit_score"].to_numpy(float),
+        ids=keys["account_key"].to_numpy(),
         seed=seed,
-    )
+    ) as graph_job:
+        del edges
+        known = f"(SELECT code AS account_id, country, currency FROM {ACCOUNTS} WHERE known)"
+        tab = engine.query(
+            account_tabular_features_sql(LEGS, known), label="account tabular features"
+        ).to_pandas()
+        engine.register_arrow(SIGNALS, engine.query(txn_signals_sql(TXNS), label="transaction signals"))
+        sig = engine.query(account_signal_features_sql(SIGNALS), label="account signal features")
+        tab = tab.merge(sig.to_pandas(), on="account_id", how="left")
+        tab = tab.rename(columns={"account_id": "account_code"})
+        tab.insert(
+            0, "account_id", tab["account_code"].map(pd.Series(keys["account_key"].to_numpy(), keys["code"]))
+        )
+        df = tab.merge(hits[["account_key", *HIT_FEATURES]], left_on="account_id", right_on="account_key")
+        gf = graph_job.result()
     df = df.merge(gf, on="account_id", how="left")
     df = df[["account_id", *FEATURES, "community_id", "account_code"]].sort_values(
         "account_id", kind="stable"

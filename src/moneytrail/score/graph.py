@@ -6,16 +6,28 @@ cores, clustering, proximity to seeds) is igraph on that one in-memory graph.
 
 igraph's PageRank solver splits its sums over OpenMP threads and adds them in a varying order, so
 it runs on one thread here: the same graph always gives the same bits.
+
+igraph runs on one core and holds the GIL throughout, so on a large graph :func:`graph_features_job`
+runs it in a worker process while the engine computes the tabular features on the other cores.
 """
 
 from __future__ import annotations
 
+import pickle
 import random
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 
 import igraph as ig
 import numpy as np
 import pandas as pd
 from threadpoolctl import threadpool_limits
+
+from moneytrail.errors import EngineError
 
 GRAPH_FEATURES = [
     "pagerank",
@@ -29,6 +41,10 @@ GRAPH_FEATURES = [
     "seed_proximity",
     "community_hit_share",
 ]
+
+# From this many edges on, graph features are computed in a worker process (see the module doc);
+# below it, starting the process costs more than the overlap saves.
+WORKER_MIN_EDGES = 200_000
 
 
 def build_graph(nodes, edges: pd.DataFrame) -> tuple[ig.Graph, np.ndarray]:
@@ -122,3 +138,75 @@ def graph_features(
         out["seed_proximity"] = 0.0
         out["community_hit_share"] = 0.0
     return out
+
+
+class _WorkerJob:
+    """The graph features being computed by a worker process (see :func:`graph_features_job`)."""
+
+    def __init__(self, proc: subprocess.Popen, out: Path):
+        self.proc, self.out = proc, out
+
+    def result(self) -> pd.DataFrame:
+        code = self.proc.wait()
+        if code != 0:
+            raise EngineError(f"The graph-features worker process failed with exit code {code}.")
+        with open(self.out, "rb") as f:
+            return pickle.load(f)
+
+
+class _DoneJob:
+    def __init__(self, value: pd.DataFrame):
+        self.value = value
+
+    def result(self) -> pd.DataFrame:
+        return self.value
+
+
+@contextmanager
+def graph_features_job(
+    nodes,
+    edges: pd.DataFrame,
+    seeds: np.ndarray | None = None,
+    ids=None,
+    seed: int = 0,
+    worker: bool | None = None,
+) -> Iterator[_WorkerJob | _DoneJob]:
+    """:func:`graph_features` as a job whose ``result()`` is the features: computed by a worker
+    process when ``worker`` (default: when ``edges`` has at least :data:`WORKER_MIN_EDGES` rows),
+    else at once in this process. The result is the same either way; leaving the block stops the
+    worker.
+
+    >>> with graph_features_job(codes, edges, seeds) as job:
+    ...     tabular = engine.query(...)  # runs while the worker computes
+    ...     graph = job.result()
+    """
+    if worker is None:
+        worker = len(edges) >= WORKER_MIN_EDGES
+    if not worker:
+        yield _DoneJob(graph_features(nodes, edges, seeds=seeds, ids=ids, seed=seed))
+        return
+    # A fresh interpreter rather than multiprocessing: forking would copy the engine's running
+    # threads, and spawning re-imports the caller's main module.
+    with tempfile.TemporaryDirectory(prefix="moneytrail-graph-") as d:
+        inp, out = Path(d) / "input.pickle", Path(d) / "output.pickle"
+        with open(inp, "wb") as f:
+            pickle.dump((nodes, edges, seeds, ids, seed), f, protocol=pickle.HIGHEST_PROTOCOL)
+        proc = subprocess.Popen([sys.executable, "-m", "moneytrail.score.graph", str(inp), str(out)])
+        try:
+            yield _WorkerJob(proc, out)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+            proc.wait()
+
+
+def _worker_main(inp: str, out: str) -> None:
+    with open(inp, "rb") as f:
+        nodes, edges, seeds, ids, seed = pickle.load(f)
+    result = graph_features(nodes, edges, seeds=seeds, ids=ids, seed=seed)
+    with open(out, "wb") as f:
+        pickle.dump(result, f, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+if __name__ == "__main__":
+    _worker_main(sys.argv[1], sys.argv[2])

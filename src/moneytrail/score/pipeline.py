@@ -333,10 +333,11 @@ WHERE r.rn <= {k} GROUP BY r.code"""
 
 
 def transaction_scores_sql(results: str, txns: str) -> str:
-    """The ``transaction_scores`` rows: source ids, score, alert and a one-line reason."""
+    """The ``transaction_scores`` rows: source ids, score, alert and a one-line reason, in source
+    id order (the integer ``txn_id`` numbers the transactions in that order)."""
     return f"""
 SELECT t.txn_key AS txn_id, r.score, r.alert,
   'payer risk ' || CAST(ROUND(r.src_score, 3) AS VARCHAR) || ', payee risk '
     || CAST(ROUND(r.dst_score, 3) AS VARCHAR) || ', pair seen ' || CAST(r.pair_n AS VARCHAR) || 'x' AS reason
 FROM {results} r JOIN {txns} t ON t.txn_id = r.txn_id
-ORDER BY t.txn_key"""
+ORDER BY r.txn_id"""

@@ -66,17 +66,18 @@ WITH t AS (
   SELECT txn_id, src_account_id, dst_account_id, {amt} AS amt, amount AS raw, {epoch} AS e, {day} AS d,
     channel
   FROM {transactions}
-), legs AS (
-  SELECT txn_id, src_account_id AS account_id, 'out' AS dir, e FROM t
+), gaps AS (  -- each payment's gaps to the payer's payments and to the payee's receipts around it
+  SELECT t.*,
+    e - LAG(e) OVER (PARTITION BY src_account_id ORDER BY e, txn_id) AS gp_out,
+    LEAD(e) OVER (PARTITION BY src_account_id ORDER BY e, txn_id) - e AS gn_out,
+    e - LAG(e) OVER (PARTITION BY dst_account_id ORDER BY e, txn_id) AS gp_in,
+    LEAD(e) OVER (PARTITION BY dst_account_id ORDER BY e, txn_id) - e AS gn_in
+  FROM t
+), gap_counts AS (  -- dir 1: the account's payments, 0: its receipts
+  SELECT src_account_id AS account_id, 1 AS dir, gp_out AS gp, COUNT(*) AS k
+  FROM gaps WHERE gp_out IS NOT NULL GROUP BY src_account_id, gp_out
   UNION ALL
-  SELECT txn_id, dst_account_id, 'in', e FROM t
-), gaps AS (
-  SELECT txn_id, account_id, dir,
-    e - LAG(e) OVER (PARTITION BY account_id, dir ORDER BY e, txn_id) AS gp,
-    LEAD(e) OVER (PARTITION BY account_id, dir ORDER BY e, txn_id) - e AS gn
-  FROM legs
-), gap_counts AS (
-  SELECT account_id, dir, gp, COUNT(*) AS k FROM gaps WHERE gp IS NOT NULL GROUP BY account_id, dir, gp
+  SELECT dst_account_id, 0, gp_in, COUNT(*) FROM gaps WHERE gp_in IS NOT NULL GROUP BY dst_account_id, gp_in
 ), top_count AS (
   SELECT account_id, dir, MAX(k) AS k FROM gap_counts GROUP BY account_id, dir
 ), rhythm AS (  -- the account's most common gap (the shortest among equally common ones)
@@ -84,35 +85,31 @@ WITH t AS (
   FROM gap_counts g JOIN top_count c ON c.account_id = g.account_id AND c.dir = g.dir AND c.k = g.k
   GROUP BY g.account_id, g.dir
 ), off AS (
-  SELECT g.txn_id,
-    MAX(CASE WHEN g.dir = 'out' THEN
-      CASE WHEN r.usual_gap IS NULL THEN 1
-           WHEN COALESCE(g.gp, -1) <> r.usual_gap AND COALESCE(g.gn, -1) <> r.usual_gap THEN 1
-           ELSE 0 END END) AS src_off_schedule,
-    MAX(CASE WHEN g.dir = 'in' THEN
-      CASE WHEN r.usual_gap IS NULL THEN 1
-           WHEN COALESCE(g.gp, -1) <> r.usual_gap AND COALESCE(g.gn, -1) <> r.usual_gap THEN 1
-           ELSE 0 END END) AS dst_off_schedule
-  FROM gaps g LEFT JOIN rhythm r ON r.account_id = g.account_id AND r.dir = g.dir
-  GROUP BY g.txn_id
+  SELECT g.*,
+    CASE WHEN ro.usual_gap IS NULL THEN 1
+         WHEN COALESCE(g.gp_out, -1) <> ro.usual_gap AND COALESCE(g.gn_out, -1) <> ro.usual_gap THEN 1
+         ELSE 0 END AS src_off_schedule,
+    CASE WHEN ri.usual_gap IS NULL THEN 1
+         WHEN COALESCE(g.gp_in, -1) <> ri.usual_gap AND COALESCE(g.gn_in, -1) <> ri.usual_gap THEN 1
+         ELSE 0 END AS dst_off_schedule
+  FROM gaps g
+  LEFT JOIN rhythm ro ON ro.account_id = g.src_account_id AND ro.dir = 1
+  LEFT JOIN rhythm ri ON ri.account_id = g.dst_account_id AND ri.dir = 0
 ), pair AS (
   SELECT src_account_id, dst_account_id, COUNT(*) AS pair_n FROM t GROUP BY src_account_id, dst_account_id
 ), hop AS (
   {hops}
 ), fwd AS (SELECT DISTINCT in_txn AS txn_id FROM hop),
 fed AS (SELECT DISTINCT out_txn AS txn_id FROM hop)
-SELECT t.txn_id, t.src_account_id, t.dst_account_id, t.amt, p.pair_n,
-  COALESCE(o.src_off_schedule, 1) AS src_off_schedule,
-  COALESCE(o.dst_off_schedule, 1) AS dst_off_schedule,
+SELECT o.txn_id, o.src_account_id, o.dst_account_id, o.amt, p.pair_n, o.src_off_schedule, o.dst_off_schedule,
   CASE WHEN fwd.txn_id IS NULL THEN 0 ELSE 1 END AS forwarded,
   CASE WHEN fed.txn_id IS NULL THEN 0 ELSE 1 END AS fed,
-  CASE WHEN t.channel = 'wire' THEN 1 ELSE 0 END AS wire,
+  CASE WHEN o.channel = 'wire' THEN 1 ELSE 0 END AS wire,
   CASE WHEN fwd.txn_id IS NULL AND fed.txn_id IS NULL THEN 0 ELSE 1 END AS hop
-FROM t
-JOIN pair p ON p.src_account_id = t.src_account_id AND p.dst_account_id = t.dst_account_id
-LEFT JOIN off o ON o.txn_id = t.txn_id
-LEFT JOIN fwd ON fwd.txn_id = t.txn_id
-LEFT JOIN fed ON fed.txn_id = t.txn_id"""
+FROM off o
+JOIN pair p ON p.src_account_id = o.src_account_id AND p.dst_account_id = o.dst_account_id
+LEFT JOIN fwd ON fwd.txn_id = o.txn_id
+LEFT JOIN fed ON fed.txn_id = o.txn_id"""
 
 
 def account_signal_features_sql(signals: str = "txn_signals") -> str:
