@@ -536,6 +536,8 @@ class SparkEngine(Engine):
         for key in _RUNTIME_CONF:
             self.spark.conf.set(key, self._conf()[key])
         self._views: set[str] = set()
+        # DataFrames held by ``materialize`` until ``release``.
+        self._held: dict[str, object] = {}
         # Column types of the registered tables, so the transpile step can type expressions.
         self._schemas: dict[str, dict[str, str]] = {}
 
@@ -543,8 +545,12 @@ class SparkEngine(Engine):
     def master(self) -> str:
         return self.options.get("master") or get_settings().spark_master
 
+    @property
+    def _is_local(self) -> bool:
+        return self.master.startswith("local")
+
     def _conf(self) -> dict[str, str]:
-        local = self.master.startswith("local")
+        local = self._is_local
         conf = dict(_BASE_CONF)
         if local:
             conf.update(_LOCAL_CONF)
@@ -603,40 +609,71 @@ class SparkEngine(Engine):
     def staged(self, sql: str) -> Iterator:
         """The DataFrame of ``sql``, its repeated and ``MATERIALIZED`` CTEs computed once each.
 
-        A ``MATERIALIZED`` CTE is written to a Parquet checkpoint under ``.tmp/`` and read back as
-        a view, so its plan is cut there (a search over many levels stays a chain of small
-        queries, each on disk); a CTE used more than once is persisted (memory, then disk) and
-        reused. Both are released on exit. See :func:`materialized_stages`.
+        A ``MATERIALIZED`` CTE is computed on its own and its plan cut there (see :meth:`_hold`),
+        so a search over many levels stays a chain of small queries; a CTE used more than once is
+        persisted (memory, then disk) and reused. Both are released on exit. See
+        :func:`materialized_stages`.
         """
         from pyspark import StorageLevel
 
         token = uuid.uuid4().hex[:8]
         stages, rest = materialized_stages(sql, f"_mt_stage_{token}_", repeated=True)
         scratch = self.workspace.root / ".tmp" / f"_mt_stage_{token}"
-        persisted = []
+        held = []
         try:
             for view, stage_sql, marked in stages:
                 df = self.dataframe(stage_sql)
-                if marked:
-                    out = str((scratch / view).resolve())
-                    df.write.mode("overwrite").parquet(out)
-                    df = self.spark.read.parquet(out)
-                else:
-                    df = df.persist(StorageLevel.MEMORY_AND_DISK)
-                    persisted.append(df)
-                df.createOrReplaceTempView(view)
-                self._views.add(view)
-                self._schemas[view] = {
-                    f.name: t for f in df.schema.fields if (t := _spark_sql_type(f.dataType))
-                }
+                df = self._hold(df, scratch / view) if marked else df.persist(StorageLevel.MEMORY_AND_DISK)
+                held.append(df)
+                self._register_dataframe(view, df)
             yield self.dataframe(rest)
         finally:
             for view, _, _ in stages:
                 if view in self._views:
                     self._unregister(view)
-            for df in persisted:
-                df.unpersist()
+            for df in held:
+                _free(df)
             shutil.rmtree(scratch, ignore_errors=True)
+
+    def _hold(self, df, folder: Path):
+        """``df`` computed now, as a DataFrame whose plan starts from the result.
+
+        On a local master the result stays in Spark's block manager (memory, spilling to local
+        disk): a local checkpoint costs one job, where a Parquet round trip costs a write job, a
+        commit, a listing and a read. On a cluster it is written as Parquet under ``folder``
+        (every worker must be able to read it back, and a lost executor must not lose it).
+        """
+        if self._is_local:
+            return df.localCheckpoint(eager=True)
+        out = str(folder.resolve())
+        df.write.mode("overwrite").parquet(out)
+        return self.spark.read.parquet(out)
+
+    def _register_dataframe(self, name: str, df) -> None:
+        df.createOrReplaceTempView(name)
+        self._views.add(name)
+        self._schemas[name] = {f.name: t for f in df.schema.fields if (t := _spark_sql_type(f.dataType))}
+
+    def _materialize(self, name: str, sql: str) -> tuple[int, Path | None]:
+        # Spark skips files whose names start with '_' or '.', so the default Parquet checkpoint
+        # would hide relations named like '_pairs'; the result is held as in ``staged`` instead.
+        folder = self.workspace.root / ".tmp" / f"mt_relation_{uuid.uuid4().hex[:8]}"
+        try:
+            with self.staged(sql) as df:
+                held = self._hold(df, folder / "data")
+            rows = held.count()
+        except Exception:
+            shutil.rmtree(folder, ignore_errors=True)
+            raise
+        self._register_dataframe(name, held)
+        self._held[name] = held
+        return rows, folder
+
+    def _release(self, name: str, held: Path | None) -> None:
+        df = self._held.pop(name, None)
+        if df is not None:
+            _free(df)
+        super()._release(name, held)
 
     def _execute(self, sql: str) -> pa.Table:
         with self.staged(sql) as df:
@@ -677,6 +714,19 @@ def _local_cores(master: str) -> int:
     inside = master.partition("[")[2].partition("]")[0].partition(",")[0]
     cores = int(inside) if inside.isdigit() else (os.cpu_count() or 2) if inside == "*" else 1
     return max(cores, 2)
+
+
+def _free(df) -> None:
+    """Drop what a persisted or locally checkpointed DataFrame keeps in Spark's block manager.
+
+    ``unpersist`` frees a persisted DataFrame, but a local checkpoint's blocks belong to the RDD
+    under its plan, which only the JVM side can reach.
+    """
+    plan = df._jdf.queryExecution().logical()
+    if plan.getClass().getSimpleName() == "LogicalRDD":
+        plan.rdd().unpersist(False)
+    else:
+        df.unpersist()
 
 
 def _normalize_dataframe(df):
