@@ -116,3 +116,23 @@ def test_runs_report_wall_and_cpu_seconds(workspace):
     ran, skipped = result.runs[0], result.runs[1]
     assert ran.detector_id == "fan_in" and ran.seconds > 0 and ran.cpu_seconds > 0
     assert skipped.skipped and skipped.seconds == 0 and skipped.cpu_seconds == 0
+
+
+def test_detectors_run_without_kept_row_order_and_the_engine_keeps_it_afterwards(workspace, monkeypatch):
+    _world(workspace)
+    seen = []
+    with make_engine("duckdb", workspace) as eng:
+        query = eng.query
+
+        def spy(sql, label=None):
+            seen.append(
+                eng.con.execute("SELECT current_setting('preserve_insertion_order')").fetchall()[0][0]
+            )
+            return query(sql, label=label)
+
+        monkeypatch.setattr(eng, "query", spy)
+        run_detectors(eng, only="fan_in,fan_out")
+        after = eng.con.execute("SELECT current_setting('preserve_insertion_order')").fetchall()[0][0]
+    # every detector query ran with the order let go; tables written later keep their order
+    assert seen and not any(seen)
+    assert after is True

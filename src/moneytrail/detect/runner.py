@@ -214,7 +214,8 @@ def run_detectors(
     runnable = {det.id: det for det in chosen if not missing_tables(det, engine)}
     queries = [detector_hits_sql(det, overrides.get(det.id)) for det in runnable.values()]
     position = {det_id: i for i, det_id in enumerate(runnable)}
-    with progress, shared_inputs(engine, queries) as shared:
+    # Hits are sorted by ORDER_KEY when written, so the detectors' rows may come in any order.
+    with progress, engine.any_row_order(), shared_inputs(engine, queries) as shared:
         task = progress.add_task("detect", total=len(chosen), current="")
         for det in chosen:
             progress.update(task, current=det.id)

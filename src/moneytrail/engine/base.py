@@ -11,6 +11,8 @@ import abc
 import shutil
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pyarrow as pa
@@ -134,6 +136,14 @@ class Engine(abc.ABC):
         elif area == "truth" and self.include_truth:
             self.register_parquet(f"truth_{name}", self.workspace.path(name, area))
         return rows
+
+    # -- row order ----------------------------------------------------------------------------
+    @contextmanager
+    def any_row_order(self) -> Iterator[None]:
+        """Within the block, a query's rows need not come in the order of its inputs: the caller
+        sorts what it keeps (or keeps no order). An engine may run faster for it; by default
+        nothing changes."""
+        yield
 
     # -- relations computed once and read by several queries -----------------------------------
     def materialize(self, name: str, sql: str, *, label: str | None = None, lazy: bool = False) -> int | None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
@@ -69,6 +71,16 @@ class DuckDBEngine(Engine):
 
     def _unregister(self, name: str) -> None:
         self.con.execute(f'DROP VIEW IF EXISTS "{name}"')
+
+    @contextmanager
+    def any_row_order(self) -> Iterator[None]:
+        # Insertion order is kept by default (see _connect); letting it go saves work in scans,
+        # aggregates and windows (about 6% of the detector catalogue's CPU).
+        self.con.execute("SET preserve_insertion_order = false")
+        try:
+            yield
+        finally:
+            self.con.execute("SET preserve_insertion_order = true")
 
     def _define_view(self, name: str, sql: str) -> bool:
         self.con.execute(f'CREATE OR REPLACE TEMP VIEW "{name}" AS {sql}')
