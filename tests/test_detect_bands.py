@@ -7,8 +7,16 @@ import numpy as np
 import pytest
 
 from moneytrail.detect.catalog import load_catalog
+from moneytrail.detect.queries._paths import hop_link_keys_sql, hop_links_sql
 from moneytrail.detect.runner import detector_rows, register_resolved_parties
-from moneytrail.detect.sql import amount_band_sql, amount_band_width, listed_sql, prev_band_sql
+from moneytrail.detect.sql import (
+    amount_band_sql,
+    amount_band_width,
+    counterparties_sql,
+    listed_sql,
+    mutual_counts_sql,
+    prev_band_sql,
+)
 from moneytrail.engine import make_engine
 from tests.utils.detect_worlds import account, txn, write_tables
 
@@ -143,3 +151,52 @@ def test_amount_keeping_cycles_follow_only_relations_within_the_transaction_boun
     assert (
         _hits(workspace, "cycle", {"transactions": rows}, fresh_max_txns=0, max_txns_per_counterparty=2) == []
     )
+
+
+def _random_edges(con, n: int = 3000, accounts: int = 60) -> None:
+    rng = np.random.default_rng(11)
+    src = rng.integers(0, accounts, n)
+    dst = (src + rng.integers(1, accounts, n)) % accounts
+    con.execute(
+        "CREATE TABLE e AS SELECT 'tx' || i AS txn_id, t, 'acct' || s AS src, 'acct' || d AS dst, amt "
+        "FROM (SELECT UNNEST(range(?)) AS i, UNNEST(?::BIGINT[]) AS t, UNNEST(?::BIGINT[]) AS s, "
+        "UNNEST(?::BIGINT[]) AS d, UNNEST(?::DOUBLE[]) AS amt)",
+        [
+            n,
+            [int(x) for x in rng.integers(0, 90 * 86400, n)],
+            [int(x) for x in src],
+            [int(x) for x in dst],
+            [float(x) for x in np.round(np.exp(rng.uniform(0, 8, n)), 2)],
+        ],
+    )
+
+
+@pytest.mark.parametrize(("lo", "hi"), [(0.9, 1.0), (0.0, 1e18)])
+def test_hashed_hop_links_hold_every_exact_link(lo, hi):
+    """The hashed links a cycle search starts from are a superset of the exact ones (equal here)."""
+    con = duckdb.connect()
+    _random_edges(con)
+    exact = con.execute(
+        f"SELECT hash(first_id), hash(next_id) FROM ({hop_links_sql('e', max_gap_s=7 * 86400, min_ratio=lo, max_ratio=hi)})"
+    ).fetchall()
+    con.execute("CREATE TABLE k AS SELECT hash(txn_id) AS h, t, amt, hash(src) AS hs, hash(dst) AS hd FROM e")
+    hashed = con.execute(
+        hop_link_keys_sql("k", max_gap_s=7 * 86400, min_ratio=lo, max_ratio=hi, next_edges="k")
+    ).fetchall()
+    assert len(exact) > 100
+    assert sorted(hashed) == sorted(exact)
+
+
+def test_counterparties_count_each_account_once():
+    con = duckdb.connect()
+    _random_edges(con)
+    con.execute("CREATE TABLE p AS SELECT DISTINCT src, dst FROM e")
+    brute = dict(
+        con.execute(
+            "SELECT acct, COUNT(DISTINCT cp) FROM (SELECT src AS acct, dst AS cp FROM p UNION ALL "
+            "SELECT dst, src FROM p) GROUP BY acct"
+        ).fetchall()
+    )
+    mutual = dict(con.execute(mutual_counts_sql("p")).fetchall())
+    assert sum(mutual.values()) > 0  # some accounts paid each other both ways
+    assert dict(con.execute(counterparties_sql("p")).fetchall()) == brute

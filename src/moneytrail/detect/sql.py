@@ -159,6 +159,33 @@ def pairs_sql(edges: str = "edges", txn_ids: bool = False) -> str:
         FROM {edges} GROUP BY src, dst"""
 
 
+def mutual_counts_sql(pairs: str) -> str:
+    """Per account, how many of its counterparties it both paid and was paid by (``acct, mutual``),
+    from a relation of distinct ``(src, dst)`` pairs: one group per couple, not a self-join."""
+    couples = (
+        f"SELECT LEAST(src, dst) AS a, GREATEST(src, dst) AS b FROM {pairs} "
+        "GROUP BY LEAST(src, dst), GREATEST(src, dst) HAVING COUNT(*) = 2"
+    )
+    return f"""
+        SELECT CASE WHEN k.i = 0 THEN c.a ELSE c.b END AS acct, COUNT(*) AS mutual
+        FROM ({couples}) AS c CROSS JOIN (VALUES (0), (1)) AS k(i)
+        GROUP BY CASE WHEN k.i = 0 THEN c.a ELSE c.b END"""
+
+
+def counterparties_sql(pairs: str) -> str:
+    """Distinct counterparties per account (``acct, n_cp``), paid or paying, from a relation of
+    distinct ``(src, dst)`` pairs."""
+    return f"""
+        SELECT d.acct, d.n - COALESCE(m.mutual, 0) AS n_cp
+        FROM (
+            SELECT acct, SUM(c) AS n FROM (
+                SELECT src AS acct, COUNT(*) AS c FROM {pairs} GROUP BY src
+                UNION ALL SELECT dst, COUNT(*) FROM {pairs} GROUP BY dst
+            ) AS u GROUP BY acct
+        ) AS d
+        LEFT JOIN ({mutual_counts_sql(pairs)}) AS m ON m.acct = d.acct"""
+
+
 def shared_relation_sql(name: str, provided: Collection[str] = ()) -> str:
     """The query of one of the :data:`SHARED_RELATIONS`; it reads the shared relations in
     ``provided`` by name and computes the others inline.

@@ -159,3 +159,40 @@ def hop_links_sql(
         JOIN (SELECT e.*, FLOOR(e.t / {gap}) AS jb, {b_band} AS ab FROM {next_edges or edges} e) AS b
           ON b.src = a.dst AND b.jb = a.jb AND b.ab = a.ab AND b.t >= a.t AND b.t <= a.t + {gap}
          AND b.amt >= a.amt * {min_ratio} AND b.amt <= a.amt * {max_ratio} AND b.txn_id <> a.txn_id{back}"""
+
+
+def hop_link_keys_sql(
+    edges: str, *, max_gap_s: int, min_ratio: float, max_ratio: float, next_edges: str
+) -> str:
+    """:func:`hop_links_sql` on 64-bit hashes: pairs ``(first_h, next_h)`` of hashed transaction ids.
+
+    ``edges`` and ``next_edges`` carry ``h`` (the hashed ``txn_id``), ``t``, ``amt``, ``hs`` and
+    ``hd`` (the hashed payer and payee). Every pair of :func:`hop_links_sql` (with returns allowed)
+    is here, and a few more when hashes of different values are equal, so use it only to pick the
+    edges a search starts from, whose paths are then checked on the real columns. Fixed-width keys
+    keep the join's hash table a third of the size of one on text ids, so it stays in memory on
+    transaction tables of a hundred million rows.
+    """
+    gap = max(int(max_gap_s), 1)
+    width = amount_band_width(min_ratio, max_ratio)
+    a_band = prev_band_sql("e.amt", width, min_ratio) if width else "0"
+    b_band = amount_band_sql("e.amt", width) if width else "0"
+    offsets = [(0, 0), (1, 0), (0, 1), (1, 1)] if width else [(0, 0), (1, 0)]
+    keyed = (
+        f"SELECT e.h, e.t, e.amt, e.hd, CAST(FLOOR(e.t / {gap}) AS BIGINT) AS jb0, "
+        f"CAST({a_band} AS BIGINT) AS ab0 FROM {edges} e"
+    )
+    listed = "\n            UNION ALL\n            ".join(
+        f"SELECT k.h, k.t, k.amt, hash(k.hd, k.jb0 + {dj}, k.ab0 + {da}) AS jk FROM ({keyed}) AS k"
+        for dj, da in offsets
+    )
+    return f"""
+        SELECT DISTINCT a.h AS first_h, b.h AS next_h
+        FROM ({listed}) AS a
+        JOIN (
+            SELECT e.h, e.t, e.amt,
+                   hash(e.hs, CAST(FLOOR(e.t / {gap}) AS BIGINT), CAST({b_band} AS BIGINT)) AS jk
+            FROM {next_edges} e
+        ) AS b
+          ON b.jk = a.jk AND b.t >= a.t AND b.t <= a.t + {gap}
+         AND b.amt >= a.amt * {min_ratio} AND b.amt <= a.amt * {max_ratio}"""

@@ -16,14 +16,13 @@ def bipartite_layers_sql(params: dict) -> str:
     k = int(params["min_shared"])
     w = int(params["window_days"]) * 86400
     return f"""
-    -- the shared edges and counterparty pairs of every transaction (provided by the runner)
-    WITH edges AS (SELECT * FROM {EDGES}),
-    pairs AS (SELECT * FROM {PAIRS}),
-    payees AS (
-        SELECT dst FROM pairs GROUP BY dst
+    -- the shared edges and counterparty pairs of every transaction (provided by the runner), read
+    -- by name: a common table expression over them would be copied whole when read twice
+    WITH payees AS (
+        SELECT dst FROM {PAIRS} GROUP BY dst
         HAVING COUNT(*) >= {int(params["min_partners"]) + 1} AND COUNT(*) <= {int(params["max_payee_degree"])}
     ),
-    fp AS (SELECT p.src, p.dst, p.first_t, p.last_t FROM pairs p JOIN payees d ON d.dst = p.dst),
+    fp AS (SELECT p.src, p.dst, p.first_t, p.last_t FROM {PAIRS} p JOIN payees d ON d.dst = p.dst),
     payers AS (SELECT src FROM fp GROUP BY src HAVING COUNT(*) >= {k}),
     lp AS (SELECT f.* FROM fp f JOIN payers s ON s.src = f.src),
     co AS (
@@ -40,7 +39,7 @@ def bipartite_layers_sql(params: dict) -> str:
     ev_rows AS (
         SELECT DISTINCT l.s1, e.txn_id, e.ts, e.amt
         FROM layer l JOIN co ON co.s1 = l.s1 JOIN lp a ON a.src = co.s1 JOIN lp b ON b.src = co.s2 AND b.dst = a.dst
-        JOIN edges e ON e.src = l.s1 AND e.dst = a.dst
+        JOIN {EDGES} e ON e.src = l.s1 AND e.dst = a.dst
     ),
     agg AS (SELECT s1, MIN(ts) AS window_start, MAX(ts) AS window_end, SUM(amt) AS total FROM ev_rows GROUP BY s1),
     ev AS ({evidence_sql("ev_rows", ["s1"])})

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from moneytrail.detect.queries._paths import hop_links_sql, path_levels_sql
-from moneytrail.detect.sql import EDGES, PAIRS, clamp01, metrics_sql, pairs_sql
+from moneytrail.detect.queries._paths import hop_link_keys_sql, hop_links_sql, path_levels_sql
+from moneytrail.detect.sql import EDGES, PAIRS, clamp01, metrics_sql, mutual_counts_sql, pairs_sql
 
 # ``max_txns_per_counterparty`` at this value (its largest) counts every relation as fresh.
 MAX_TXNS_ANY = 1_000_000
@@ -40,17 +40,26 @@ def cycle_sql(params: dict) -> str:
     if min_amount > 0:
         shared = (
             f"edges AS MATERIALIZED (SELECT * FROM {EDGES} WHERE amt >= {min_amount!r}),\n"
-            f"    pairs AS MATERIALIZED ({pairs_sql()})"
+            f"    pairs AS MATERIALIZED ({pairs_sql()}),\n    "
         )
+        E, P = "edges", "pairs"
     else:
-        shared = f"edges AS (SELECT * FROM {EDGES}),\n    pairs AS (SELECT * FROM {PAIRS})"
+        # read by name: a common table expression over them would be copied whole when read twice
+        shared = ""
+        E, P = EDGES, PAIRS
     max_n = int(params["max_txns_per_counterparty"])
     # the parameter's largest value lets every relation through: no join needed
     fresh_any = max_n >= MAX_TXNS_ANY
     fresh_flag = "1" if fresh_any else f"CASE WHEN n <= {max_n} THEN 1 ELSE 0 END"
     fresh_join = (
-        "" if fresh_any else f"\n        JOIN pairs f ON f.src = e.src AND f.dst = e.dst AND f.n <= {max_n}"
+        "" if fresh_any else f"\n        JOIN {P} f ON f.src = e.src AND f.dst = e.dst AND f.n <= {max_n}"
     )
+    # the edges a cycle may use (see ``kb``), read twice rather than copied whole
+    base = (
+        f"{E} e{fresh_join}\n        JOIN degree i ON i.acct = e.src AND i.fresh_in = 1 "
+        "JOIN degree o ON o.acct = e.dst AND o.fresh_out = 1"
+    )
+    src_small = f"CASE WHEN i.n_cp <= {int(params['max_degree'])} THEN 1 ELSE 0 END AS src_small"
     keep_levels = path_levels_sql(
         "cand",
         max_len,
@@ -59,7 +68,7 @@ def cycle_sql(params: dict) -> str:
         min_ratio=lo,
         max_ratio=hi,
         close_at_origin=True,
-        continuing="SELECT first_id FROM links",
+        continuing="SELECT txn_id FROM cand WHERE grows = 1",
         step_edges="k_cand",
     )
     closed = [f"SELECT * FROM p{i} WHERE node = origin" for i in range(first, max_len + 1)]
@@ -83,14 +92,11 @@ def cycle_sql(params: dict) -> str:
             for i in range(first, max_len + 1)
         ]
         fresh_ctes = f""",
-    f_fresh AS (SELECT src, dst FROM pairs WHERE n <= {fresh_n}),
     -- the accounts a fresh cycle passes through are small: a busy account (a merchant, a payroll,
     -- a customer paying dozens of shops) is no layering intermediary
     f_small AS (SELECT acct FROM degree WHERE n_cp <= {int(params["fresh_max_degree"])}),
-    f_base AS (
-        SELECT e.* FROM edges e JOIN f_fresh f ON f.src = e.src AND f.dst = e.dst
-        JOIN f_small m ON m.acct = e.dst
-    ),
+    f_fresh AS (SELECT p.src, p.dst FROM {P} p JOIN f_small m ON m.acct = p.dst WHERE p.n <= {fresh_n}),
+    f_base AS (SELECT e.* FROM {E} e JOIN f_fresh f ON f.src = e.src AND f.dst = e.dst),
     -- with at most one hop over a regular relation, every fresh hop of a cycle of three or more
     -- has a fresh neighbour on it
     f_links AS ({hop_links_sql("f_base", max_gap_s=w, min_ratio=0.0, max_ratio=1e18)}),
@@ -101,21 +107,31 @@ def cycle_sql(params: dict) -> str:
     f_cand_src AS (SELECT DISTINCT src AS acct FROM f_cand),
     f_cand_dst AS (SELECT DISTINCT dst AS acct FROM f_cand),
     f_narrow AS (SELECT DISTINCT txn_id FROM f_cand),
+    -- the edges a fresh cycle may start or end with, from one read of the transactions
+    f_touch AS MATERIALIZED (
+        SELECT e.txn_id, e.ts, e.t, e.src, e.dst, e.amt, e.channel, r.n AS pair_n
+        FROM (
+            SELECT * FROM {E}
+            WHERE dst IN (SELECT acct FROM f_cand_src) OR src IN (SELECT acct FROM f_cand_dst)
+        ) AS e
+        JOIN {P} r ON r.src = e.src AND r.dst = e.dst
+    ),
     -- the first hop: a fresh edge, or an edge over a regular relation into a fresh path
     f_starts AS (
         SELECT c.*, 0 AS wide FROM f_cand c
         UNION ALL
-        SELECT e.*, 1 AS wide FROM edges e JOIN f_cand_src s ON s.acct = e.dst
-        JOIN pairs r ON r.src = e.src AND r.dst = e.dst AND r.n > {fresh_n}
+        SELECT e.txn_id, e.ts, e.t, e.src, e.dst, e.amt, e.channel, 1 AS wide FROM f_touch e
+        WHERE e.dst IN (SELECT acct FROM f_cand_src) AND e.pair_n > {fresh_n}
     ),
     -- the closing hop back to the origin (which may be a busy account): over any relation
     f_closes AS (
-        SELECT e.*, CASE WHEN r.n > {fresh_n} THEN 1 ELSE 0 END AS wide
-        FROM edges e JOIN f_cand_dst s ON s.acct = e.src JOIN pairs r ON r.src = e.src AND r.dst = e.dst
+        SELECT e.txn_id, e.ts, e.t, e.src, e.dst, e.amt, e.channel,
+               CASE WHEN e.pair_n > {fresh_n} THEN 1 ELSE 0 END AS wide
+        FROM f_touch e WHERE e.src IN (SELECT acct FROM f_cand_dst)
     ),
     {", ".join(fresh_levels)}"""
     return f"""
-    WITH {shared},
+    WITH {shared}
     -- counterparties per account, and whether it received and paid on fresh relations; cycles pass
     -- only through small accounts: a busy account (a merchant, a payroll, a casino) is no layering
     -- intermediary, and its every inflow would otherwise meet every outflow
@@ -125,31 +141,30 @@ def cycle_sql(params: dict) -> str:
             SELECT acct, SUM(n_out) AS n_out, SUM(n_in) AS n_in, MAX(fresh_in) AS fresh_in, MAX(fresh_out) AS fresh_out
             FROM (
                 SELECT src AS acct, COUNT(*) AS n_out, 0 AS n_in, 0 AS fresh_in, MAX({fresh_flag}) AS fresh_out
-                FROM pairs GROUP BY src
+                FROM {P} GROUP BY src
                 UNION ALL
-                SELECT dst, 0, COUNT(*), MAX({fresh_flag}), 0 FROM pairs GROUP BY dst
+                SELECT dst, 0, COUNT(*), MAX({fresh_flag}), 0 FROM {P} GROUP BY dst
             ) AS u GROUP BY acct
         ) AS d
         -- a counterparty paid and paid by counts once
-        LEFT JOIN (
-            SELECT p.src AS acct, COUNT(*) AS mutual FROM pairs p JOIN pairs q ON q.src = p.dst AND q.dst = p.src
-            GROUP BY p.src
-        ) AS m ON m.acct = d.acct
+        LEFT JOIN ({mutual_counts_sql(P)}) AS m ON m.acct = d.acct
     ),
     -- an edge can only lie on a cycle if its payer received and its payee paid on fresh relations;
-    -- whether its payer is small enough to pass a cycle on is kept beside it
-    base AS MATERIALIZED (
-        SELECT e.*, CASE WHEN i.n_cp <= {int(params["max_degree"])} THEN 1 ELSE 0 END AS src_small
-        FROM edges e{fresh_join}
-        JOIN degree i ON i.acct = e.src AND i.fresh_in = 1 JOIN degree o ON o.acct = e.dst AND o.fresh_out = 1
+    -- whether its payer is small enough to pass a cycle on is kept beside it. Candidate edges are
+    -- found on a compact copy (hashed ids), then read again in full.
+    kb AS MATERIALIZED (
+        SELECT hash(e.txn_id) AS h, e.t, e.amt, hash(e.src) AS hs, hash(e.dst) AS hd, {src_small}
+        FROM {base}
     ),
     -- an edge on a cycle has a valid next hop or a valid previous hop: prune the rest up front
     -- a next hop leaves an intermediary; the first hop may leave a busy origin and the last come home to it
-    k_steps AS (SELECT txn_id, ts, t, src, dst, amt, channel FROM base WHERE src_small = 1),
-    links AS ({hop_links_sql("base", max_gap_s=w, min_ratio=lo, max_ratio=hi, next_edges="k_steps")}),
+    k_steps AS (SELECT * FROM kb WHERE src_small = 1),
+    links AS ({hop_link_keys_sql("kb", max_gap_s=w, min_ratio=lo, max_ratio=hi, next_edges="k_steps")}),
+    link_ids AS (SELECT first_h AS h FROM links UNION SELECT next_h FROM links),
     cand AS MATERIALIZED (
-        SELECT b.txn_id, b.ts, b.t, b.src, b.dst, b.amt, b.channel, b.src_small FROM base b
-        WHERE b.txn_id IN (SELECT first_id FROM links) OR b.txn_id IN (SELECT next_id FROM links)
+        SELECT e.txn_id, e.ts, e.t, e.src, e.dst, e.amt, e.channel, {src_small},
+               CASE WHEN hash(e.txn_id) IN (SELECT first_h FROM links) THEN 1 ELSE 0 END AS grows
+        FROM {base.replace(f"{E} e", f"(SELECT * FROM {E} WHERE hash(txn_id) IN (SELECT h FROM link_ids)) e", 1)}
     ),
     k_cand AS (SELECT txn_id, ts, t, src, dst, amt, channel FROM cand WHERE src_small = 1),
     {", ".join(keep_levels)}{fresh_ctes},

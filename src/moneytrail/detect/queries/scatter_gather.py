@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from moneytrail.detect.sql import EDGES, PAIRS, clamp01, evidence_sql, metrics_sql
+from moneytrail.detect.sql import EDGES, PAIRS, clamp01, counterparties_sql, evidence_sql, metrics_sql
 
 # Evidence priority of legs beyond each intermediary's first forward and the receipt before it.
 _LATER = 1_000_000_000
@@ -28,20 +28,21 @@ def scatter_gather_sql(params: dict) -> str:
     k = int(params["min_intermediaries"])
     w = int(params["window_days"]) * 86400
     n = int(params["max_txns_per_counterparty"])
+    # the relations that carried at most n transactions; a subquery, not a common table
+    # expression, which would be a copy of the pairs
+    fresh = f"(SELECT src, dst, first_t, last_t FROM {PAIRS} WHERE n <= {n})"
     return f"""
-    -- the shared edges and counterparty pairs of every transaction (provided by the runner)
-    WITH edges AS (SELECT * FROM {EDGES}),
-    pairs AS (SELECT * FROM {PAIRS}),
-    fresh AS (SELECT src, dst, first_t, last_t FROM pairs WHERE n <= {n}),
-    srcs AS (SELECT src FROM fresh GROUP BY src HAVING COUNT(*) >= {k}),
-    sinks AS (SELECT dst FROM fresh GROUP BY dst HAVING COUNT(*) >= {k}),
+    -- the shared edges and counterparty pairs of every transaction (provided by the runner), read
+    -- by name: a common table expression over them would be copied whole when read twice
+    WITH srcs AS (SELECT src FROM {fresh} GROUP BY src HAVING COUNT(*) >= {k}),
+    sinks AS (SELECT dst FROM {fresh} GROUP BY dst HAVING COUNT(*) >= {k}),
     -- intermediaries are small accounts: a busy account (a merchant, a payroll) is no mule
     deg AS (
-        SELECT acct FROM (SELECT src AS acct, dst AS cp FROM pairs UNION SELECT dst, src FROM pairs) AS u
-        GROUP BY acct HAVING COUNT(*) <= {int(params["max_intermediary_degree"])}
+        SELECT acct FROM ({counterparties_sql(PAIRS)}) AS c
+        WHERE n_cp <= {int(params["max_intermediary_degree"])}
     ),
-    p1 AS (SELECT f.* FROM fresh f JOIN srcs s ON s.src = f.src JOIN deg m ON m.acct = f.dst),
-    p2 AS (SELECT f.* FROM fresh f JOIN sinks d ON d.dst = f.dst JOIN deg m ON m.acct = f.src),
+    p1 AS (SELECT f.* FROM {fresh} f JOIN srcs s ON s.src = f.src JOIN deg m ON m.acct = f.dst),
+    p2 AS (SELECT f.* FROM {fresh} f JOIN sinks d ON d.dst = f.dst JOIN deg m ON m.acct = f.src),
     -- the relations' times narrow the candidates: the first forward falls between the first
     -- receipt and a window after the last one
     sg AS (
@@ -51,6 +52,11 @@ def scatter_gather_sql(params: dict) -> str:
     ),
     cand AS (SELECT s, d FROM sg GROUP BY s, d HAVING COUNT(DISTINCT m) >= {k}),
     legs AS MATERIALIZED (SELECT sg.* FROM sg JOIN cand c ON c.s = sg.s AND c.d = sg.d),
+    -- the transactions of the legs' relations, from one read of the transactions
+    edges AS MATERIALIZED (
+        SELECT e.* FROM {EDGES} e
+        JOIN (SELECT s AS src, m AS dst FROM legs UNION SELECT m, d FROM legs) AS r ON r.src = e.src AND r.dst = e.dst
+    ),
     -- each (source, intermediary) relation's receipts and first forwards in time order; receipts
     -- sort before forwards at equal times, and each forward carries the latest receipt before it
     seq AS (
