@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 
 from moneytrail.cli import app
 from moneytrail.errors import InputFileError, StrictModeError
-from moneytrail.ingest import ingest
+from moneytrail.ingest import ingest, pipeline
 from moneytrail.workspace import Workspace
 
 pytestmark = pytest.mark.duckdb
@@ -81,10 +81,15 @@ def test_unknown_counterparties_become_external_placeholders(world, workspace):
     assert report.tables["parties"].placeholders == 1
 
 
-def test_reingest_changes_nothing(world, workspace):
+@pytest.mark.parametrize("fast_path", [True, False], ids=["unchanged-input", "merged"])
+def test_reingest_changes_nothing(world, workspace, monkeypatch, fast_path):
+    if not fast_path:
+        # The merge route, which a re-ingest takes when another ingest came in between.
+        monkeypatch.setattr(pipeline, "unchanged_since", lambda *args: None)
     ingest(world, "canonical", workspace, progress=False)
     digest = {n: hashlib.sha256(workspace.path(n).read_bytes()).hexdigest() for n in workspace.names()}
     second = ingest(world, "canonical", workspace, progress=False)
+    assert second.unchanged == fast_path
     again = {n: hashlib.sha256(workspace.path(n).read_bytes()).hexdigest() for n in workspace.names()}
     assert again == digest
     assert second.tables["accounts"].placeholders == 0

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from moneytrail.errors import InputFileError
-from moneytrail.ingest import ingest
+from moneytrail.ingest import ingest, pipeline
 from moneytrail.workspace import Workspace
 
 pytestmark = pytest.mark.duckdb
@@ -192,8 +192,13 @@ def test_tide_ids_stay_edge_row_indexes_after_a_rejected_line(tmp_path):
     assert acc == {"tide:account_1": "tide:individual_1", "tide:account_2": None}
 
 
-def test_amlsim_reingest_changes_no_table_or_truth(tmp_path):
+@pytest.mark.parametrize("fast_path", [True, False], ids=["unchanged-input", "merged"])
+def test_amlsim_reingest_changes_no_table_or_truth(tmp_path, monkeypatch, fast_path):
     import hashlib
+
+    if not fast_path:
+        # The merge route, which a re-ingest takes when another ingest came in between.
+        monkeypatch.setattr(pipeline, "unchanged_since", lambda *args: None)
 
     body = "tran_id,orig_acct,bene_acct,tx_type,base_amt,tran_timestamp,is_sar,alert_id\n"
     body += "1,1,2,TRANSFER,10.00,2017-01-01T00:00:00Z,False,-1\n2,2,3,TRANSFER,20.00,2017-01-02T00:00:00Z,True,7\n"
@@ -213,6 +218,7 @@ def test_amlsim_reingest_changes_no_table_or_truth(tmp_path):
         for n in ws.names(area)
     }
     assert again == digest
+    assert second.unchanged == fast_path
     assert second.tables["accounts"].placeholders == 0 and second.tables["transactions"].loaded == 2
     labels = ws.read("transaction_labels", "truth").to_pylist()
     assert [(r["txn_id"], r["is_laundering"], r["network_id"]) for r in labels] == [

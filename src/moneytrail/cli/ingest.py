@@ -31,7 +31,13 @@ def ingest_command(
     from moneytrail.ingest import ingest
 
     report = ingest(path, fmt, workspace_from(workspace), strict=strict, progress=True)
-    t = Table(title=f"Ingested {path} ({report.format}) in {report.duration_s:.1f} s")
+    title = f"Ingested {path} ({report.format}) in {report.duration_s:.1f} s"
+    if report.unchanged:
+        title = (
+            f"Nothing to do: {path} is unchanged since the last ingest (run {report.unchanged_since[:8]}), "
+            "whose counts follow; no table was changed"
+        )
+    t = Table(title=title)
     for col in ("table", "read", "loaded", "quarantined", "placeholders", "rows now"):
         t.add_column(col, justify="left" if col == "table" else "right")
     for area, counts in (("", report.tables), ("truth/", report.truth)):

@@ -29,6 +29,10 @@ from moneytrail.schema import table
 # Rows per batch read from DuckDB, and per row group written.
 BATCH_ROWS = 262_144
 COMPRESSION = "zstd"
+# zstd's fastest levels are negative. Level -1 encodes a transactions table with about a tenth
+# less CPU than the default level (1) for files about a tenth larger; readers decompress both
+# alike. The same rows at the same level always give the same bytes.
+COMPRESSION_LEVEL = -1
 # Rows that decide which columns are dictionary-encoded.
 DICTIONARY_SAMPLE = 32_768
 # Row groups a background writer holds before ``write`` waits for it.
@@ -136,6 +140,7 @@ class BatchWriter:
                 self.path,
                 self.schema,
                 compression=COMPRESSION,
+                compression_level=COMPRESSION_LEVEL,
                 use_dictionary=dictionary_columns(group),
                 write_statistics=self.statistics,
             )
@@ -149,7 +154,11 @@ class BatchWriter:
             self._lane.finish()
         if self._out is None:
             pq.write_table(
-                _empty(self.schema), self.path, compression=COMPRESSION, write_statistics=self.statistics
+                _empty(self.schema),
+                self.path,
+                compression=COMPRESSION,
+                compression_level=COMPRESSION_LEVEL,
+                write_statistics=self.statistics,
             )
         else:
             self._out.close()

@@ -2,6 +2,10 @@
 
 Order of work, chosen so that a file-level problem writes nothing:
 
+0. when the workspace's last ingest read the same files (sha256 computed afresh) with the same
+   options, and none of its tables was written since, there is nothing to do: the run reports
+   that ingest's counts and leaves a manifest with status ``unchanged`` (see
+   :func:`moneytrail.ingest.inputs.unchanged_since`);
 1. every input file's header is read and checked (missing file or column: error, nothing written);
 2. a table that needs nothing from other rows is validated and written in one pass over its
    file (see :mod:`moneytrail.ingest.stream`), into a file beside the table that replaces it only
@@ -31,7 +35,7 @@ from moneytrail.engine import make_engine
 from moneytrail.errors import EngineError, StrictModeError
 from moneytrail.ingest import merge
 from moneytrail.ingest.formats import Mapping, get_format
-from moneytrail.ingest.inputs import InputHashes
+from moneytrail.ingest.inputs import UNCHANGED, InputHashes, unchanged_since
 from moneytrail.ingest.parquet import statistics_columns, write_parquet
 from moneytrail.ingest.report import IngestReport, QuarantineSample, TableCounts
 from moneytrail.ingest.report import progress as report_progress
@@ -139,6 +143,11 @@ class _Run:
         for src in sources:
             set_origin(src, self.path)
         origins = [p for p in dict.fromkeys(s.origin_path for s in sources) if p.is_file()]
+        self.say("checking whether the input changed since the last ingest")
+        with self.timed("check for changes"):
+            previous = unchanged_since(self.ws, self.manifest.options, origins)
+        if previous is not None:
+            return self._unchanged(*previous)
         self.hashes = InputHashes(self.ws, origins)
         self.hashes.start()
         self.eng = make_engine(
@@ -203,6 +212,28 @@ class _Run:
                 self.manifest.counts[f"{t}.{k}"] = v
             self.manifest.outputs[t] = c.total
         self.report.manifest_path = self.ws.write_manifest(self.manifest.finish("ok"))
+        return self.report
+
+    def _unchanged(self, previous: dict, inputs: list[dict]) -> IngestReport:
+        """Change no table; report what a re-ingest would: the last ingest's counts, no placeholders.
+
+        The counts are those of the ingest that loaded this input, except placeholders: a
+        re-ingest adds none, since they exist.
+        """
+        counts: dict[str, TableCounts] = {}
+        for key, value in previous.get("counts", {}).items():
+            name, _, field = key.rpartition(".")
+            if field in TableCounts.__dataclass_fields__ and field != "placeholders":
+                setattr(counts.setdefault(name, TableCounts()), field, value)
+        self.report.unchanged_since = previous.get("run_id")
+        self.report.tables = {t: c for t, c in counts.items() if table(t).kind != "truth"}
+        self.report.truth = {t: c for t, c in counts.items() if table(t).kind == "truth"}
+        self.manifest.inputs = inputs
+        for t, c in counts.items():
+            for k, v in c.to_dict().items():
+                self.manifest.counts[f"{t}.{k}"] = v
+        self.manifest.outputs = dict(previous.get("outputs", {}))
+        self.report.manifest_path = self.ws.write_manifest(self.manifest.finish(UNCHANGED))
         return self.report
 
     # -- the single pass ---------------------------------------------------------------------------

@@ -47,6 +47,13 @@ class IngestReport:
     samples: list[QuarantineSample] = field(default_factory=list)
     manifest_path: Path | None = None
     duration_s: float = 0.0
+    # The run id of the last ingest when the input had not changed since (nothing was done).
+    unchanged_since: str | None = None
+
+    @property
+    def unchanged(self) -> bool:
+        """Whether the run found its input unchanged since the last ingest and changed nothing."""
+        return self.unchanged_since is not None
 
     @property
     def read(self) -> int:
@@ -69,6 +76,7 @@ class IngestReport:
             "truth": {k: v.to_dict() for k, v in self.truth.items()},
             "quarantine_samples": [s.__dict__ for s in self.samples],
             "duration_s": round(self.duration_s, 3),
+            "unchanged_since": self.unchanged_since,
         }
 
 

@@ -23,18 +23,23 @@ another (:class:`~moneytrail.ingest.parquet.Lane`: in order, a bounded queue). A
 are built from buffers and Arrow compute functions, never from Python values, which would make
 pyarrow import pandas.
 
-The pass gives up (:class:`GiveUp`), and the pipeline stages the table the general way, when
-64-bit hashes of two valid rows' keys are equal (the general route tells a duplicate from a hash
-collision), when more than ``MAX_BAD_ROWS`` rows fail or when a projection's row lacks a required
-value. The pipeline also falls back when the CSV reader rejected lines, since positions are then
-no longer lines.
+Keys that strictly increase in file order (most exports number their rows) are distinct, which
+:class:`KeyOrder` checks batch by batch; only when they do not is the written file read back
+to compare 64-bit hashes of its keys (no column of a batch is kept past its write: an array
+imported from DuckDB holds the memory of its whole batch). The pass gives up (:class:`GiveUp`), and the pipeline
+stages the table the general way, when two of those hashes are equal (the general route tells a
+duplicate from a hash collision), when more than ``MAX_BAD_ROWS`` rows fail or when a
+projection's row lacks a required value. The pipeline also falls back when the CSV reader
+rejected lines, since positions are then no longer lines.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
+import threading
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -84,10 +89,25 @@ class Streamed:
     read: int = 0
     loaded: int = 0
     bad: list[pa.RecordBatch] = field(default_factory=list)
+    _flush: threading.Thread | None = field(default=None, repr=False)
 
     @property
     def area(self) -> str:
         return area_of(self.table)
+
+    def flush_in_background(self) -> None:
+        """Start syncing the written file to disk on a thread, while the run goes on.
+
+        :meth:`commit` syncs it again (as every atomic write does), which then finds little
+        left to do.
+        """
+        self._flush = threading.Thread(target=_fsync, args=(self.path,), daemon=True)
+        self._flush.start()
+
+    def _wait(self) -> None:
+        if self._flush is not None:
+            self._flush.join()
+            self._flush = None
 
     def bad_rows(self) -> pa.Table:
         """The rows that failed validation: ``_line, _raw, _reason`` (all from ``file``)."""
@@ -95,11 +115,19 @@ class Streamed:
 
     def commit(self, ws: Workspace) -> None:
         """Make the written file the workspace's table (atomically)."""
+        self._wait()
         with ws.writing(self.table, self.area) as tmp:
             os.replace(self.path, tmp)
 
     def discard(self) -> None:
+        self._wait()
         self.path.unlink(missing_ok=True)
+
+
+def _fsync(path: Path) -> None:
+    # Errors are left to the sync of the commit, which reports them.
+    with contextlib.suppress(OSError), open(path, "rb") as fh:
+        os.fsync(fh.fileno())
 
 
 def reads_only(derived: Mapping, name: str) -> bool:
@@ -123,9 +151,13 @@ def stream(con, ws: Workspace, m: Mapping, derived: list[Mapping]) -> dict[str, 
     }
     cur = con.cursor()
     try:
-        _run(con, cur, m, derived, outs, writers)
+        check_keys = _run(con, cur, m, derived, outs, writers)
         for t, w in writers.items():
             outs[t].loaded = w.close()
+        if check_keys:
+            _check_distinct(cur, outs[m.table], table(m.table).key)
+        for out in outs.values():
+            out.flush_in_background()
         return outs
     except BaseException:
         for w in writers.values():
@@ -357,18 +389,26 @@ def _literal(con, col, literal: str) -> pa.Scalar | None:
     return result.column("v")[0].cast(col.arrow_type)
 
 
-def _run(con, cur, m: Mapping, derived: list[Mapping], outs, writers) -> None:
+def _check_distinct(cur, out: Streamed, key: str) -> None:
+    """Give up when 64-bit hashes of two keys in the written file are equal."""
+    keys = f"SELECT hash({ident(key)}) AS h FROM read_parquet({sql_literal(str(out.path))})"
+    repeated = cur.execute(f"SELECT count(*) FROM ({keys} GROUP BY h HAVING count(*) > 1)").fetchone()[0]
+    if repeated:
+        raise GiveUp(f"some {key} values of {out.table} may repeat")
+
+
+def _run(con, cur, m: Mapping, derived: list[Mapping], outs, writers) -> bool:
+    """Read, validate and write; return whether the written keys still need a duplicate check."""
     tab = table(m.table)
     names = tab.column_names
     file = str(m.source.path)
     key = tab.key if tab.key and not m.unique_keys else None
     stage = stage_sql(tab, m.sql, m.present, m.origin, m.extras, m.checked, m.raw, m.literals)
-    hashed = f", hash({ident(key)}) AS _h" if key else ""
     cols = [*names, *m.extras]
     types = dict(zip(*_output_types(con, f"SELECT {_columns_sql(cols)} FROM ({stage})"), strict=True))
     constants = Constants.of(con, m.table, m.literals, m.present)
     queried = [c for c in cols if c not in constants.values]
-    sql = f"SELECT {_columns_sql(queried)}{hashed}, _reason, _raw FROM ({stage})"
+    sql = f"SELECT {_columns_sql(queried)}, _reason, _raw FROM ({stage})"
     projections = [p for p in (LoadedProjection.of(con, d, types) for d in derived) if p is not None]
     derived = [d for d in derived if d.table not in {p.table for p in projections}]
     derived_sql = {}
@@ -404,7 +444,6 @@ def _run(con, cur, m: Mapping, derived: list[Mapping], outs, writers) -> None:
     # DuckDB reads ahead while this thread and the writers' threads work on earlier batches.
     con.execute(f"SET streaming_buffer_size = '{READ_AHEAD}'")
     reader = con.sql(sql).to_arrow_reader(BATCH_ROWS)
-    hashes: list[pa.Array] = []
     increasing = KeyOrder() if key else None
     main = outs[m.table]
     # A CSV record's line is its position + 2 (the header is line 1); a Parquet row's is its
@@ -419,7 +458,6 @@ def _run(con, cur, m: Mapping, derived: list[Mapping], outs, writers) -> None:
                 lines = _positions(main.read + first_line, batch.num_rows)
                 good, good_lines = _write(main, writers[m.table], batch, lines, constants)
                 if key:
-                    hashes.append(good.column("_h"))
                     increasing.add(good.column(key))
                 for p in projections:
                     outs[p.table].read += good.num_rows
@@ -434,12 +472,4 @@ def _run(con, cur, m: Mapping, derived: list[Mapping], outs, writers) -> None:
         raise
     finally:
         con.execute("RESET streaming_buffer_size")
-    if hashes and not increasing.ok:
-        cur.register(
-            "_key_hashes", pa.Table.from_arrays([pa.chunked_array(hashes, pa.uint64())], names=["h"])
-        )
-        repeated = cur.execute(
-            "SELECT count(*) FROM (SELECT h FROM _key_hashes GROUP BY h HAVING count(*) > 1)"
-        ).fetchone()[0]
-        if repeated:
-            raise GiveUp(f"some {key} values of {m.table} may repeat")
+    return key is not None and not increasing.ok
