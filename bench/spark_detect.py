@@ -3,6 +3,7 @@
     python bench/spark_detect.py --preset tiny --scale 1      # quick, while developing
     python bench/spark_detect.py --preset bc-2015             # the full figure
     python bench/spark_detect.py --workspace WS --driver-memory 6g   # an ingested workspace
+    python bench/spark_detect.py --workspace WS --compare            # ... and compare the hits
 
 The detection benchmark imports :func:`bench_spark_detect` to report Spark's time beside DuckDB's.
 """
@@ -37,9 +38,11 @@ def cpu_seconds() -> float:
 
 
 def _run_catalogue(
-    engine_name: str, ws: Workspace, *, write: bool = False, **options
+    engine_name: str, ws: Workspace, *, write: bool = False, slowest: list | None = None, **options
 ) -> tuple[float, float, int, float, float]:
-    """(start-up s, detection s, hits, start-up CPU s, detection CPU s) of one engine over ``ws``."""
+    """(start-up s, detection s, hits, start-up CPU s, detection CPU s) of one engine over ``ws``.
+
+    ``slowest``, if given, receives ``(seconds, detector id)`` of the five slowest detectors."""
     from moneytrail.detect.runner import run_detectors
 
     c0, t0 = cpu_seconds(), time.perf_counter()
@@ -50,6 +53,8 @@ def _run_catalogue(
         c2, t2 = cpu_seconds(), time.perf_counter()
     finally:
         eng.close()
+    if slowest is not None:
+        slowest.extend(sorted(((r.seconds, r.detector_id) for r in result.runs), reverse=True)[:5])
     return t1 - t0, t2 - t1, result.total_hits, c1 - c0, c2 - c1
 
 
@@ -94,6 +99,11 @@ def main() -> None:
     parser.add_argument(
         "--driver-memory", default=None, help="Spark driver memory, e.g. 6g (default: by world size)"
     )
+    parser.add_argument(
+        "--compare",
+        action="store_true",
+        help="with --workspace: write detector_hits into it from both engines and compare them",
+    )
     args = parser.parse_args()
 
     from _results import record
@@ -115,14 +125,15 @@ def main() -> None:
             size = f"workspace {args.workspace.name}"
         n_txns = ws.row_count("transactions")
         # On a world of its own the benchmark also checks that both engines write identical hits.
-        own = args.workspace is None
+        own = args.workspace is None or args.compare
         _, duck_s, duck_hits, _, duck_cpu = _run_catalogue("duckdb", ws, write=own)
         duck_table = ws.read("detector_hits") if own else None
         options = {"master": args.master}
         if memory := args.driver_memory or driver_memory_for(ws):
             options["driver_memory"] = memory
+        slowest: list[tuple[float, str]] = []
         spark_start, spark_s, spark_hits, spark_start_cpu, spark_cpu = _run_catalogue(
-            "spark", ws, write=own, **options
+            "spark", ws, write=own, slowest=slowest, **options
         )
         identical = "not checked"
         if own:
@@ -142,6 +153,10 @@ def main() -> None:
             "CPU is user + system time of the benchmark and its child processes (Spark's JVM).",
             "",
             f"Identical detector_hits on both engines: {identical}.",
+            "",
+            "Slowest detectors on Spark (wall s): "
+            + ", ".join(f"{det} {sec:.1f}" for sec, det in slowest)
+            + ".",
         ],
     )
 

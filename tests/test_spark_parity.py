@@ -155,6 +155,47 @@ def test_portable_query_parity(name, duck, spark):
     assert got.to_pylist() == expected.to_pylist(), f"{name}: values differ"
 
 
+def test_exact_rounding_matches_duckdb_on_many_values(spark, duck):
+    """ROUND of a double gives DuckDB's values on Spark in both rewritten forms: written out for
+    an expression cheap to repeat (``v``, ``v * 3``) and bound once for the rest (an average)."""
+    import numpy as np
+
+    rng = np.random.default_rng(5)
+    ties = np.arange(-2000, 2000) / 200 + 0.0025  # many land on a half after scaling
+    values = np.concatenate([np.round(rng.uniform(-1e5, 1e5, 2000), 3), rng.uniform(-10, 10, 2000), ties])
+    data = pa.table({"i": np.arange(len(values)), "v": values})
+    duck.register_arrow("round_values", data)
+    spark.register_arrow("round_values", data)
+    parts = []
+    for d in (0, 1, 2, 3):
+        parts += [f"ROUND(v, {d}) AS plain_{d}", f"ROUND(v * 3, {d}) AS times_{d}"]
+    sql = f"SELECT i, {', '.join(parts)} FROM round_values ORDER BY i"
+    # an average is bound once (SQL that is not cheap to repeat), over groups of one row each;
+    # printed from magnitudes, as a negative value that rounds to zero prints "-0.0" in DuckDB only
+    grouped = (
+        "SELECT i, ROUND(AVG(v), 2) AS r, CAST(ROUND(AVG(ABS(v)), 2) AS VARCHAR) AS t "
+        "FROM round_values GROUP BY i ORDER BY i"
+    )
+    for query in (sql, grouped):
+        assert spark.query(query).to_pylist() == duck.query(query).to_pylist()
+
+
+def test_a_statement_run_again_is_not_transpiled_again(spark, duck):
+    from moneytrail.engine import spark_engine
+
+    # a CTE read twice is computed as a stage of its own: its text must repeat too
+    sql = """
+        WITH a AS (SELECT src, amount FROM txns)
+        SELECT x.src, ROUND(MAX(x.amount), 2) AS top, COUNT(*) AS n FROM a AS x JOIN a AS y ON x.src = y.src
+        GROUP BY x.src ORDER BY x.src"""
+    first = spark.query(sql)
+    before = spark_engine._transpile.cache_info()
+    assert spark.query(sql).equals(first)
+    after = spark_engine._transpile.cache_info()
+    assert after.misses == before.misses and after.hits >= before.hits + 2
+    assert first.to_pylist() == duck.query(sql).to_pylist()
+
+
 def test_write_table_keeps_order_and_types(ws, spark, duck):
     sql = "SELECT txn_id, ts, amount, amount > 1000 AS big FROM txns ORDER BY amount DESC NULLS LAST, txn_id"
     rows = spark.write_table("spark_out", sql)

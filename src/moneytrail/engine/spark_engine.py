@@ -224,7 +224,13 @@ def _schema_of(arrow_schema: pa.Schema) -> dict[str, str]:
 def _spark(template: str, **args: exp.Expression) -> exp.Expression:
     """Parse a Spark SQL template, substituting ``:name`` placeholders with expressions."""
     tree = _parsed_template(template).copy()
-    return exp.replace_placeholders(tree, **args) if args else tree
+    if not args:
+        return tree
+    # a placeholder may occur several times: each occurrence gets its own copy of the expression
+    return tree.transform(
+        lambda n: args[n.name].copy() if isinstance(n, exp.Placeholder) and n.name in args else n,
+        copy=False,
+    )
 
 
 @functools.lru_cache(maxsize=64)
@@ -305,28 +311,39 @@ def _let(name: str, value: str, body: str) -> str:
     return f"ELEMENT_AT(TRANSFORM(ARRAY({value}), {name} -> {body}), 1)"
 
 
-def exact_round_sql(digits: int) -> str:
+def exact_round_sql(digits: int, *, inline: bool = False) -> str:
     """Spark SQL rounding double ``:x`` to ``digits`` places as DuckDB does (exact value, ties away from 0).
 
     ``p = x * 10^d`` is rounded by the hardware; only when ``p`` lands exactly on a half does the
     rounding error matter, and Dekker's exact product tells on which side of the half the true
-    ``x * 10^d`` lies.
+    ``x * 10^d`` lies. With ``inline`` (for an ``x`` that is cheap to repeat, such as a column)
+    ``x`` is written out at each use, so a row that is not a tie is rounded without building
+    arrays; otherwise ``x`` is bound once (:func:`_let`). Both give the same values.
     """
     c = 10.0**digits
     c_hi, c_lo = _split(c)
-    hi = f"(_mt_v * {_double(_SPLITTER)} - (_mt_v * {_double(_SPLITTER)} - _mt_v))"
-    terms = [f"(_mt_h * {_double(c_hi)} - _mt_p)", f"(_mt_v - _mt_h) * {_double(c_hi)}"]
+    v = "CAST(:x AS DOUBLE)" if inline else "_mt_v"
+    p = f"({v} * {_double(c)})"
+    t = "_mt_t" if inline else "_mt_v"  # x as a variable in the tie branch
+    hi = f"({t} * {_double(_SPLITTER)} - ({t} * {_double(_SPLITTER)} - {t}))"
+    terms = [f"(_mt_h * {_double(c_hi)} - {t} * {_double(c)})", f"({t} - _mt_h) * {_double(c_hi)}"]
     if c_lo:
         terms[1:1] = [f"_mt_h * {_double(c_lo)}"]
-        terms.append(f"(_mt_v - _mt_h) * {_double(c_lo)}")
+        terms.append(f"({t} - _mt_h) * {_double(c_lo)}")
     err = "(" + " + ".join(terms) + ")"
-    up = f"CASE WHEN {err} > 0 OR ({err} = 0 AND _mt_v > 0) THEN 1 ELSE 0 END"
+    up = f"CASE WHEN {err} > 0 OR ({err} = 0 AND {t} > 0) THEN 1 ELSE 0 END"
+    tie = _let("_mt_h", hi, up)
+    if inline:  # the tie branch (rare) binds x, so its long error term names x only by a variable
+        tie = _let(t, v, tie)
+    # Below 1e15 ``p - FLOOR(p)`` is exact; Spark's own ROUND of a double goes through a decimal
+    # and costs far more per row.
+    frac = f"({p} - FLOOR({p}))"
     body = (
-        f"CASE WHEN _mt_v IS NULL OR ISNAN(_mt_v) OR ABS(_mt_p) >= 1e15 THEN _mt_v "
-        f"WHEN _mt_p - FLOOR(_mt_p) = 0.5 THEN (FLOOR(_mt_p) + {_let('_mt_h', hi, up)}) / {_double(c)} "
-        f"ELSE ROUND(_mt_p) / {_double(c)} END"
+        f"CASE WHEN {v} IS NULL OR ISNAN({v}) OR ABS({p}) >= 1e15 THEN {v} "
+        f"ELSE (FLOOR({p}) + CASE WHEN {frac} > 0.5 THEN 1 WHEN {frac} < 0.5 THEN 0 ELSE {tie} END) "
+        f"/ {_double(c)} END"
     )
-    return _let("_mt_v", "CAST(:x AS DOUBLE)", _let("_mt_p", f"_mt_v * {_double(c)}", body))
+    return body if inline else _let("_mt_v", "CAST(:x AS DOUBLE)", body)
 
 
 def decimal_text_sql(digits: int) -> str:
@@ -337,6 +354,33 @@ def decimal_text_sql(digits: int) -> str:
         "'0+$', ''), '[.]$', '.0')"
     )
     return _let("_mt_r", ":x", f"CASE WHEN ISNAN(_mt_r) THEN CAST(_mt_r AS STRING) ELSE {text} END")
+
+
+# Expressions that cost about as much as reading a column: they may be written out several times.
+_CHEAP = (
+    exp.Column,
+    exp.Identifier,
+    exp.Literal,
+    exp.Cast,
+    exp.DataType,
+    exp.Paren,
+    exp.Coalesce,
+    exp.Neg,
+    exp.Add,
+    exp.Sub,
+    exp.Mul,
+    exp.Div,
+    exp.Nullif,
+    exp.Least,
+    exp.Greatest,
+    exp.Abs,
+)
+
+
+def _cheap_to_repeat(node: exp.Expression) -> bool:
+    """Whether ``node`` is plain arithmetic over columns and literals, small enough to repeat."""
+    nodes = list(node.walk())
+    return len(nodes) <= 16 and all(isinstance(n, _CHEAP) for n in nodes)
 
 
 def _round_digits(node: exp.Round) -> int | None:
@@ -368,7 +412,8 @@ def _fix_node(node: exp.Expression) -> exp.Expression:
     if isinstance(node, exp.Round) and _is_floating(node.this):
         digits = _round_digits(node)
         if digits is not None:
-            out = exp.Paren(this=_spark(exact_round_sql(digits), x=node.this))
+            inline = _cheap_to_repeat(node.this)
+            out = exp.Paren(this=_spark(exact_round_sql(digits, inline=inline), x=node.this))
             out.meta[_ROUND_DIGITS] = digits
             return out
     if (
@@ -436,6 +481,17 @@ def materialized_stages(
         if not with_.expressions:
             with_.pop()
     return (stages, tree.sql(dialect=PORTABLE_DIALECT)) if stages else ([], sql)
+
+
+@functools.lru_cache(maxsize=1024)
+def _transpile(sql: str, schema: tuple[tuple[str, tuple[tuple[str, str], ...]], ...]) -> str:
+    return to_spark_sql(sql, {name: dict(columns) for name, columns in schema})
+
+
+@functools.lru_cache(maxsize=1024)
+def _stages(sql: str, prefix: str) -> tuple[tuple[tuple[str, str, bool], ...], str]:
+    stages, rest = materialized_stages(sql, prefix, repeated=True)
+    return tuple(stages), rest
 
 
 def _uses(node: exp.Expression, name: str) -> int:
@@ -540,6 +596,7 @@ class SparkEngine(Engine):
         self._held: dict[str, object] = {}
         # Column types of the registered tables, so the transpile step can type expressions.
         self._schemas: dict[str, dict[str, str]] = {}
+        self._stage_depth = 0
 
     @property
     def master(self) -> str:
@@ -602,8 +659,19 @@ class SparkEngine(Engine):
 
         The query must not mark CTEs ``MATERIALIZED`` (use :meth:`staged`, which computes them).
         """
-        df = self.spark.sql(to_spark_sql(sql, self._schemas))
+        df = self.spark.sql(self._spark_text(sql))
         return _normalize_dataframe(df)
+
+    def _spark_text(self, sql: str) -> str:
+        """:func:`to_spark_sql` of ``sql``, remembered per statement text and the column types of
+        the tables it names (a statement run again, such as a graph round, is not transpiled again)."""
+        lowered = sql.lower()
+        schema = tuple(
+            (name, tuple(columns.items()))
+            for name, columns in sorted(self._schemas.items())
+            if name.lower() in lowered
+        )
+        return _transpile(sql, schema)
 
     @contextmanager
     def staged(self, sql: str) -> Iterator:
@@ -616,10 +684,12 @@ class SparkEngine(Engine):
         """
         from pyspark import StorageLevel
 
-        token = uuid.uuid4().hex[:8]
-        stages, rest = materialized_stages(sql, f"_mt_stage_{token}_", repeated=True)
-        scratch = self.workspace.root / ".tmp" / f"_mt_stage_{token}"
+        # Stage names depend only on the nesting depth, so a statement run again gives the same
+        # texts and its transpiled SQL is reused (:meth:`_spark_text`).
+        stages, rest = _stages(sql, f"_mt_stage_{self._stage_depth + 1}_")
+        scratch = self.workspace.root / ".tmp" / f"_mt_stage_{uuid.uuid4().hex[:8]}"
         held = []
+        self._stage_depth += 1
         try:
             for view, stage_sql, marked in stages:
                 df = self.dataframe(stage_sql)
@@ -634,6 +704,7 @@ class SparkEngine(Engine):
             for df in held:
                 _free(df)
             shutil.rmtree(scratch, ignore_errors=True)
+            self._stage_depth -= 1
 
     def _hold(self, df, folder: Path):
         """``df`` computed now, as a DataFrame whose plan starts from the result.
