@@ -19,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
@@ -34,25 +35,38 @@ from moneytrail.workspace import Workspace  # noqa: E402
 def _frame(name: str, cols: dict) -> pa.Table:
     schema = table(name).arrow_schema()
     n = len(next(iter(cols.values())))
-    arrays = [pa.array(cols[f.name], type=f.type) if f.name in cols else pa.nulls(n, f.type) for f in schema]
+    arrays = [pa.array(cols[f.name]).cast(f.type) if f.name in cols else pa.nulls(n, f.type) for f in schema]
     return pa.Table.from_arrays(arrays, schema=schema)
+
+
+def _ids(prefix: str, n: int, width: int) -> pa.Array:
+    """``prefix`` followed by 0..n-1 zero-padded to ``width`` digits, built in Arrow (not Python)."""
+    digits = pc.utf8_lpad(pa.array(np.arange(n, dtype=np.int64)).cast(pa.string()), width, "0")
+    return pc.binary_join_element_wise(prefix, digits, "")
+
+
+def _choose(mask: np.ndarray, yes: str, no: str) -> pa.Array:
+    """``yes`` where ``mask`` else ``no``, as an Arrow string array."""
+    return pa.DictionaryArray.from_arrays(pa.array(np.where(mask, 0, 1).astype(np.int8)), [yes, no]).cast(
+        pa.string()
+    )
 
 
 def make_world(ws: Workspace, rows: int, seed: int) -> None:
     """A seeded world: accounts with heavy-tailed activity, repeat payees, and injected schemes."""
     rng = np.random.default_rng(seed)
     n_acc = max(1000, rows // 20)
-    ids = np.array([f"A{i:08d}" for i in range(n_acc)])
+    ids = _ids("A", n_acc, 8)
     ws.write(
         "accounts",
         _frame(
             "accounts",
             {
                 "account_id": ids,
-                "holder_party_id": np.array([f"P{i // 2:08d}" for i in range(n_acc)]),
-                "country": np.where(rng.random(n_acc) < 0.9, "CA", "CN"),
-                "currency": np.full(n_acc, "CAD"),
-                "source": np.full(n_acc, "bench"),
+                "holder_party_id": _ids("P", (n_acc + 1) // 2, 8).take(np.arange(n_acc) // 2),
+                "country": _choose(rng.random(n_acc) < 0.9, "CA", "CN"),
+                "currency": pa.repeat("CAD", n_acc),
+                "source": pa.repeat("bench", n_acc),
                 "source_id": ids,
             },
         ),
@@ -66,7 +80,7 @@ def make_world(ws: Workspace, rows: int, seed: int) -> None:
     dst = np.where(dst == src, (dst + 1) % n_acc, dst)
     ts = np.datetime64("2024-01-01") + rng.integers(0, 365 * 24 * 3600, rows).astype("timedelta64[s]")
     amount = np.round(rng.lognormal(5.5, 1.2, rows), 2)
-    txn_ids = np.array([f"T{i:010d}" for i in range(rows)])
+    txn_ids = _ids("T", rows, 10)
     ws.write(
         "transactions",
         _frame(
@@ -74,13 +88,13 @@ def make_world(ws: Workspace, rows: int, seed: int) -> None:
             {
                 "txn_id": txn_ids,
                 "ts": ts.astype("datetime64[us]"),
-                "src_account_id": ids[src],
-                "dst_account_id": ids[dst],
+                "src_account_id": ids.take(src),
+                "dst_account_id": ids.take(dst),
                 "amount": amount,
-                "currency": np.full(rows, "CAD"),
+                "currency": pa.repeat("CAD", rows),
                 "amount_cad": amount,
-                "channel": np.where(rng.random(rows) < 0.1, "cash", "eft"),
-                "source": np.full(rows, "bench"),
+                "channel": _choose(rng.random(rows) < 0.1, "cash", "eft"),
+                "source": pa.repeat("bench", rows),
                 "source_id": txn_ids,
             },
         ),

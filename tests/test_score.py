@@ -100,6 +100,9 @@ def test_transaction_and_party_scores_cover_everything(scored):
     assert len(tx) == ws.row_count("transactions")
     assert tx["txn_id"].is_unique
     assert tx["alert"].sum() <= int(0.01 * len(tx)) + 1
+    # Alerted payments carry their one-line reason; the others leave it empty.
+    assert tx.loc[tx["alert"], "reason"].str.startswith("payer risk ").all()
+    assert tx.loc[~tx["alert"], "reason"].isna().all()
     parties = ws.read("party_scores").to_pandas()
     assert parties["party_id"].is_unique and len(parties) > 0
 
@@ -452,15 +455,21 @@ def test_graph_features_are_the_same_from_the_worker_process():
 
 
 def test_counterparty_features_from_one_aggregate_of_the_relations():
-    from moneytrail.score.features import counterparty_features_sql, pairs_sql
+    from moneytrail.score.features import counterparty_features_sql, pairs_sql, txn_pairs_sql
 
     con = duckdb.connect()
-    # a pays b twice and c once; b pays a once (each payment seen from both ends).
+    # a pays b twice and c once; b pays a once (each payment is seen from both ends).
     payments = [("a", "b", 1), ("a", "b", 2), ("a", "c", 3), ("b", "a", 9)]
-    legs = [(s, d, "out", day) for s, d, day in payments] + [(d, s, "in", day) for s, d, day in payments]
-    con.execute("CREATE TABLE legs (account_id VARCHAR, cp VARCHAR, dir VARCHAR, ts TIMESTAMP)")
-    con.executemany("INSERT INTO legs VALUES (?, ?, ?, TIMESTAMP '2024-01-01' + to_days(?))", legs)
-    con.execute(f"CREATE TABLE cp_pairs AS {pairs_sql('legs')}")
+    con.execute(
+        "CREATE TABLE transactions (src_account_id VARCHAR, dst_account_id VARCHAR, ts TIMESTAMP, "
+        "amount DOUBLE, amount_cad DOUBLE)"
+    )
+    con.executemany(
+        "INSERT INTO transactions VALUES (?, ?, TIMESTAMP '2024-01-01' + to_days(?), 10, 10)", payments
+    )
+    con.execute(f"CREATE TABLE txn_pairs AS {txn_pairs_sql()}")
+    assert con.execute("SELECT n FROM txn_pairs WHERE src = 'a' AND dst = 'b'").fetchall() == [(2,)]
+    con.execute(f"CREATE TABLE cp_pairs AS {pairs_sql()}")
     cols = "cp_out, cp_in, reciprocal_cp, single_pair_n, single_pair_share, cp_out_mean_degree, cp_single_pair_share"
     rows = con.execute(
         f"SELECT account_id, {cols} FROM ({counterparty_features_sql()}) ORDER BY 1"
@@ -471,3 +480,86 @@ def test_counterparty_features_from_one_aggregate_of_the_relations():
     assert rows[0] == ("a", 2, 1, 1, 1, 0.25, 1.0, 1.0)
     # c: paid once by a, so its one-off counterparty is a, a quarter of whose payments are one-off.
     assert rows[2] == ("c", 0, 1, 0, 1, 1.0, None, 0.25)
+
+
+def test_daily_and_weekly_window_features_match_a_direct_count():
+    """The busiest day and week, active days and pass-through days, computed from the ordered legs
+    (only days with several legs grouped), equal a plain count per account and day."""
+    from moneytrail.score.features import leg_sequence_sql, legs_sql, window_features_sql
+
+    rng = np.random.default_rng(3)
+    n = 400
+    ledger = pd.DataFrame(
+        {
+            "src_account_id": rng.integers(1, 9, n),
+            "dst_account_id": rng.integers(1, 9, n),
+            # a few weeks, several payments a day, some at the very same instant
+            "ts": pd.Timestamp("2024-01-01")
+            + pd.to_timedelta(rng.integers(0, 40 * 24, n) // 3 * 3, unit="h"),
+            "amount": rng.choice([100.0, 95.0, 250.0, 1000.0], n),
+        }
+    )
+    ledger["amount_cad"], ledger["channel"] = ledger["amount"], "eft"
+    ledger["xborder"], ledger["src_foreign"], ledger["dst_foreign"] = 0, 0, 0
+    con = duckdb.connect()
+    con.register("transactions", ledger)
+    con.execute(f"CREATE TABLE legs AS {legs_sql()}")
+    con.execute(f"CREATE TABLE leg_seq AS {leg_sequence_sql()}")
+    got = con.execute(f"{window_features_sql()} ORDER BY 1").df().set_index("account_id")
+    con.close()
+
+    ends = pd.concat(
+        [
+            ledger.assign(account=ledger["src_account_id"], cp=ledger["dst_account_id"], out=1),
+            ledger.assign(account=ledger["dst_account_id"], cp=ledger["src_account_id"], out=0),
+        ]
+    )
+    ends["day"], ends["week"] = (
+        ends["ts"].dt.floor("D"),
+        ends["ts"].astype("datetime64[s]").astype("int64") // 604800,
+    )
+    ends["cents"] = (ends["amount"] * 100).round().astype("int64")
+    day = ends.groupby(["account", "day"]).apply(
+        lambda g: pd.Series(
+            {
+                "n_in": (g["out"] == 0).sum(),
+                "n_out": (g["out"] == 1).sum(),
+                "v_in": g.loc[g["out"] == 0, "cents"].sum(),
+                "v_out": g.loc[g["out"] == 1, "cents"].sum(),
+            }
+        )
+    )
+    day["pass"] = (
+        (day["v_in"] > 0)
+        & (day["v_out"] > 0)
+        & ((day["v_in"] - day["v_out"]).abs() <= 0.2 * day[["v_in", "v_out"]].max(axis=1))
+    )
+    per_day = day.groupby(level="account").agg(
+        active_days=("n_in", "size"),
+        max_day_n_in=("n_in", "max"),
+        max_day_n_out=("n_out", "max"),
+        pass_days=("pass", "sum"),
+    )
+    week = ends.drop_duplicates(["account", "week", "out", "cp"]).groupby(["account", "week"])["out"]
+    weeks = (
+        pd.DataFrame({"cp_out": week.sum(), "cp_in": week.size() - week.sum()}).groupby(level="account").max()
+    )
+    assert (day["n_in"] + day["n_out"] > 1).any() and day["pass"].any()  # the ledger exercises both
+    assert list(got.index) == list(per_day.index)
+    for col in ("active_days", "max_day_n_in", "max_day_n_out"):
+        assert got[col].tolist() == per_day[col].tolist(), col
+    assert got["passthrough_day_share"].tolist() == (per_day["pass_days"] / per_day["active_days"]).tolist()
+    assert got["max_week_cp_in"].tolist() == weeks["cp_in"].tolist()
+    assert got["max_week_cp_out"].tolist() == weeks["cp_out"].tolist()
+
+
+def test_per_transaction_results_are_put_in_txn_id_order_without_a_sort():
+    import pyarrow as pa
+
+    from moneytrail.score.pipeline import in_txn_order
+
+    t = pa.table({"txn_id": [3, 1, 4, 2], "v": ["c", "a", "d", "b"]})
+    assert in_txn_order(t).column("v").to_pylist() == ["a", "b", "c", "d"]
+    # Ids that are not a numbering 1..n are sorted instead.
+    t = pa.table({"txn_id": [7, 5, 5], "v": ["z", "x", "y"]})
+    assert in_txn_order(t).column("txn_id").to_pylist() == [5, 5, 7]

@@ -96,10 +96,14 @@ def top_contributions(contrib: pd.DataFrame, k: int = 5) -> list[list[tuple[str,
         return [[] for _ in range(len(contrib))]
     vals = contrib[cols].to_numpy(float)
     order = np.argsort(-vals, axis=1, kind="stable")[:, :k]
-    out = []
-    for r in range(len(vals)):
-        out.append([(cols[j], round(float(vals[r, j]), 4)) for j in order[r] if vals[r, j] > 0])
-    return out
+    best = np.take_along_axis(vals, order, axis=1)
+    keep = best > 0
+    # The kept entries row by row, then split per row (one pass in Python, not a loop per row).
+    names = np.asarray(cols, dtype=object)[order[keep]].tolist()
+    pairs = [(name, round(v, 4)) for name, v in zip(names, best[keep].tolist(), strict=True)]
+    ends = np.cumsum(keep.sum(axis=1))
+    starts = (ends - keep.sum(axis=1)).tolist()
+    return [pairs[a:b] for a, b in zip(starts, ends.tolist(), strict=True)]
 
 
 # Contributions of an account's riskiest payment are named with this prefix, so an explanation says
@@ -128,7 +132,8 @@ def rolled_contributions(
 
 def contributions_json(top: list[tuple[str, float]]) -> str:
     """The contributions as a JSON object (what ``json.dumps`` gives, built faster for finite values)."""
-    if not all(math.isfinite(v) for _, v in top):
+    # A sum of finite values is finite unless it overflows, and then json.dumps gives the same text.
+    if not math.isfinite(sum(v for _, v in top)):
         return json.dumps({name: value for name, value in top})
     return "{" + ", ".join(f"{_json_name(name)}: {float(value)!r}" for name, value in top) + "}"
 
@@ -138,6 +143,7 @@ def _json_name(name: str) -> str:
     return json.dumps(name)
 
 
+@functools.cache
 def _feature_name(name: str) -> str:
     if name.startswith(PAYMENT_PREFIX):
         return "riskiest payment: " + _feature_name(name[len(PAYMENT_PREFIX) :])

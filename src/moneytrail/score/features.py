@@ -110,29 +110,29 @@ def mean_std_sql(name: str, scale: float = 1.0) -> tuple[str, str]:
     return mean, std
 
 
-def legs_sql(transactions: str = "transactions", accounts: str = "accounts") -> str:
+def legs_sql(transactions: str = "transactions") -> str:
     """Each transaction seen from both ends: one row per (account, counterparty, direction).
 
-    ``cents`` is the amount in whole cents (money is summed in fixed point); ``foreign`` marks a
-    currency other than the account's own; ``xborder`` a counterparty account in another country
-    (from the transaction's countries, else the accounts' countries).
+    ``transactions`` carries the per-end flags ``xborder``, ``src_foreign`` and ``dst_foreign``
+    (see ``featurize.coded_transactions_sql``). ``outgoing`` is 1 where the account pays and 0
+    where it receives, ``cash`` 1 for a cash payment (integers, cheaper to scan and test than the
+    strings); ``cents`` is the amount in whole cents (money is summed in fixed point);
+    ``foreign_ccy`` marks a currency other than the account's own; ``xborder`` a counterparty
+    account in another country.
     """
     amt = "COALESCE(t.amount_cad, t.amount)"
 
-    def side(me: str, other: str, d: str, my_c: str, other_c: str) -> str:
+    def side(me: str, other: str, d: str, foreign: str) -> str:
         return (
-            f"SELECT t.{me} AS account_id, t.{other} AS cp, '{d}' AS dir, {amt} AS amt, "
-            f"{cents_sql(amt)} AS cents, t.ts, t.channel, "
-            f"CASE WHEN COALESCE(t.{my_c}, a.country) <> COALESCE(t.{other_c}, b.country) THEN 1 ELSE 0 END AS xborder, "
-            "CASE WHEN a.currency IS NOT NULL AND t.currency <> a.currency THEN 1 ELSE 0 END AS foreign_ccy "
-            f"FROM {transactions} t LEFT JOIN {accounts} a ON a.account_id = t.{me} "
-            f"LEFT JOIN {accounts} b ON b.account_id = t.{other}"
+            f"SELECT t.{me} AS account_id, t.{other} AS cp, {d} AS outgoing, {amt} AS amt, "
+            f"{cents_sql(amt)} AS cents, t.ts, CASE WHEN t.channel = 'cash' THEN 1 ELSE 0 END AS cash, "
+            f"t.xborder, t.{foreign} AS foreign_ccy FROM {transactions} t"
         )
 
     return (
-        side("src_account_id", "dst_account_id", "out", "country_src", "country_dst")
+        side("src_account_id", "dst_account_id", "1", "src_foreign")
         + " UNION ALL "
-        + side("dst_account_id", "src_account_id", "in", "country_dst", "country_src")
+        + side("dst_account_id", "src_account_id", "0", "dst_foreign")
     )
 
 
@@ -140,10 +140,10 @@ def flow_features_sql(legs: str = "legs") -> str:
     """The flow features (but the distinct counts: :func:`counterparty_features_sql`) and the amount
     shape, per account, from the legs relation ``legs``; sums, means and deviations of money are
     exact (from cents, see :func:`mean_std_sql`)."""
-    o = "CASE WHEN dir = 'out' THEN amt END"
-    i = "CASE WHEN dir = 'in' THEN amt END"
-    oc = "CASE WHEN dir = 'out' THEN cents END"
-    ic = "CASE WHEN dir = 'in' THEN cents END"
+    o = "CASE WHEN outgoing = 1 THEN amt END"
+    i = "CASE WHEN outgoing = 0 THEN amt END"
+    oc = "CASE WHEN outgoing = 1 THEN cents END"
+    ic = "CASE WHEN outgoing = 0 THEN cents END"
     t = THRESHOLD_CAD
     mean_out, std_out = mean_std_sql("out", 100.0)
     mean_in, std_in = mean_std_sql("in", 100.0)
@@ -158,7 +158,7 @@ FROM (
     COALESCE(MAX({o}), 0) AS max_out, COALESCE(MAX({i}), 0) AS max_in,
     AVG(CASE WHEN amt = ROUND(amt / 100) * 100 THEN 1 ELSE 0 END) AS round_share,
     AVG(CASE WHEN amt >= {0.8 * t} AND amt < {t} THEN 1 ELSE 0 END) AS below_threshold_share,
-    AVG(CASE WHEN channel = 'cash' THEN 1 ELSE 0 END) AS cash_share,
+    AVG(cash) AS cash_share,
     AVG(CAST(xborder AS DOUBLE)) AS cross_border_share,
     AVG(CAST(foreign_ccy AS DOUBLE)) AS foreign_currency_share,
     (epoch(MAX(ts)) - epoch(MIN(ts))) / 86400.0 AS span_days
@@ -167,28 +167,56 @@ FROM (
 ) AS m"""
 
 
-def window_features_sql(legs: str = "legs") -> str:
-    """Active days; bursts: the busiest day and week per direction; and days where money passes
-    straight through."""
+def leg_sequence_sql(legs: str = "legs") -> str:
+    """Each leg of ``legs`` in its account's time order: its day ``d``, the ``gap`` since the
+    account's previous leg (whole milliseconds, so its moments are exact), ``new_day`` (1: the
+    first leg of its day) and ``shared_day`` (1: its day has other legs). The timing and the
+    daily window features both read this one ordering of the legs."""
+    w = "OVER (PARTITION BY account_id ORDER BY ts)"
     return f"""
-WITH win_daily AS (
-  SELECT account_id, CAST(ts AS DATE) AS d,
-    CAST(SUM(CASE WHEN dir = 'in' THEN 1 ELSE 0 END) AS BIGINT) AS n_in,
-    CAST(SUM(CASE WHEN dir = 'out' THEN 1 ELSE 0 END) AS BIGINT) AS n_out,
-    SUM(CASE WHEN dir = 'in' THEN cents ELSE 0 END) AS v_in,
-    SUM(CASE WHEN dir = 'out' THEN cents ELSE 0 END) AS v_out
-  FROM {legs} GROUP BY account_id, CAST(ts AS DATE)
+SELECT account_id, outgoing, cents, d,
+  CAST(ROUND((e - LAG(e) {w}) * 1000) AS BIGINT) AS gap,
+  CASE WHEN LAG(d) {w} = d THEN 0 ELSE 1 END AS new_day,
+  CASE WHEN LAG(d) {w} = d OR LEAD(d) {w} = d THEN 1 ELSE 0 END AS shared_day
+FROM (SELECT account_id, outgoing, cents, ts, epoch(ts) AS e, CAST(ts AS DATE) AS d FROM {legs}) AS seq_legs"""
+
+
+def window_features_sql(seq: str = "leg_seq", transactions: str = "transactions") -> str:
+    """Active days; bursts: the busiest day and week per direction; and days where money passes
+    straight through, from the ordered legs ``seq`` (see :func:`leg_sequence_sql`).
+
+    Only days with more than one leg are grouped (a day with one leg has one payment in or out
+    and no pass-through), so the grouping is far smaller than one row per account and day. The
+    weekly counterparties come from the (payer, payee, week) relations of ``transactions`` (each
+    seen once rather than from both ends)."""
+    return f"""
+WITH win_acc AS (
+  SELECT account_id, CAST(SUM(new_day) AS BIGINT) AS active_days, MAX(1 - outgoing) AS any_in,
+    MAX(outgoing) AS any_out
+  FROM {seq} GROUP BY account_id
+), win_shared AS (
+  SELECT account_id, d, CAST(SUM(1 - outgoing) AS BIGINT) AS n_in, CAST(SUM(outgoing) AS BIGINT) AS n_out,
+    SUM(CASE WHEN outgoing = 0 THEN cents ELSE 0 END) AS v_in,
+    SUM(CASE WHEN outgoing = 1 THEN cents ELSE 0 END) AS v_out
+  FROM {seq} WHERE shared_day = 1 GROUP BY account_id, d
+), win_shared_acc AS (
+  SELECT account_id, MAX(n_in) AS n_in, MAX(n_out) AS n_out,
+    CAST(SUM(CASE WHEN v_in > 0 AND v_out > 0
+             AND ABS(v_in - v_out) <= 0.2 * GREATEST(v_in, v_out) THEN 1 ELSE 0 END) AS BIGINT) AS pass_days
+  FROM win_shared GROUP BY account_id
+), win_pair_week AS (
+  SELECT DISTINCT src_account_id AS src, dst_account_id AS dst, FLOOR(epoch(ts) / 604800) AS w
+  FROM {transactions}
 ), win_weekly AS (
-  SELECT account_id, w, CAST(SUM(CASE WHEN dir = 'in' THEN 1 ELSE 0 END) AS BIGINT) AS cp_in,
-    CAST(SUM(CASE WHEN dir = 'out' THEN 1 ELSE 0 END) AS BIGINT) AS cp_out
-  FROM (SELECT DISTINCT account_id, FLOOR(epoch(ts) / 604800) AS w, dir, cp FROM {legs}) AS x
-  GROUP BY account_id, w
+  SELECT src AS account_id, w, CAST(0 AS BIGINT) AS cp_in, COUNT(*) AS cp_out FROM win_pair_week GROUP BY src, w
+  UNION ALL
+  SELECT dst, w, COUNT(*), CAST(0 AS BIGINT) FROM win_pair_week GROUP BY dst, w
 ), win_day AS (
-  SELECT account_id, COUNT(*) AS active_days, MAX(n_in) AS max_day_n_in, MAX(n_out) AS max_day_n_out,
-    AVG(CASE WHEN v_in > 0 AND v_out > 0
-             AND ABS(v_in - v_out) <= 0.2 * GREATEST(v_in, v_out) THEN 1 ELSE 0 END)
-      AS passthrough_day_share
-  FROM win_daily GROUP BY account_id
+  SELECT a.account_id, a.active_days,
+    GREATEST(COALESCE(s.n_in, 0), a.any_in) AS max_day_n_in,
+    GREATEST(COALESCE(s.n_out, 0), a.any_out) AS max_day_n_out,
+    CAST(COALESCE(s.pass_days, 0) AS DOUBLE) / a.active_days AS passthrough_day_share
+  FROM win_acc a LEFT JOIN win_shared_acc s ON s.account_id = a.account_id
 ), win_week AS (
   SELECT account_id, MAX(cp_in) AS max_week_cp_in, MAX(cp_out) AS max_week_cp_out
   FROM win_weekly GROUP BY account_id
@@ -198,18 +226,14 @@ SELECT win_day.account_id, active_days, max_day_n_in, max_day_n_out, passthrough
 FROM win_day JOIN win_week ON win_week.account_id = win_day.account_id"""
 
 
-def timing_features_sql(legs: str = "legs") -> str:
-    """Regularity of timing: coefficient of variation and minimum of the gaps between transactions
-    (gaps in whole milliseconds, so their moments are exact)."""
+def timing_features_sql(seq: str = "leg_seq") -> str:
+    """Regularity of timing: coefficient of variation and minimum of the gaps between transactions,
+    from the ordered legs ``seq`` (see :func:`leg_sequence_sql`)."""
     mean, std = mean_std_sql("gap")
     return f"""
-WITH tim_gaps AS (
-  SELECT account_id,
-    CAST(ROUND((epoch(ts) - LAG(epoch(ts)) OVER (PARTITION BY account_id ORDER BY ts)) * 1000) AS BIGINT) AS gap
-  FROM {legs}
-), tim_moments AS (
+WITH tim_moments AS (
   SELECT account_id, {moments_sql("gap", "gap")}, MIN(gap) AS min_gap
-  FROM tim_gaps WHERE gap IS NOT NULL GROUP BY account_id
+  FROM {seq} WHERE gap IS NOT NULL GROUP BY account_id
 )
 SELECT account_id,
   CASE WHEN s_gap > 0 THEN ({std}) / ({mean}) ELSE 0 END AS gap_cv,
@@ -217,16 +241,32 @@ SELECT account_id,
 FROM tim_moments"""
 
 
-def pairs_sql(legs: str = "legs") -> str:
+def txn_pairs_sql(transactions: str = "transactions") -> str:
+    """One row per (payer, payee) account pair of ``transactions``: payments ``n``, value in whole
+    ``cents`` and the first payment's time. The graph edges (:func:`edges_sql`), the counterparty
+    relations (:func:`pairs_sql`) and the transaction signals' ``pair_n`` all start from it."""
+    return f"""
+SELECT src_account_id AS src, dst_account_id AS dst, COUNT(*) AS n,
+  SUM({cents_sql("COALESCE(amount_cad, amount)")}) AS cents, MIN(ts) AS first_ts
+FROM {transactions} GROUP BY src_account_id, dst_account_id"""
+
+
+def pairs_sql(txn_pairs: str = "txn_pairs") -> str:
     """Each account's relation with each counterparty: payments out (``n_out``) and in (``n_in``),
-    all of them (``n``) and the first one's time, from the legs relation ``legs``.
+    all of them (``n``) and the first one's time, from the payer-payee relation ``txn_pairs`` (see
+    :func:`txn_pairs_sql`) seen from both ends.
 
     The counterparty features all start from this one aggregate (see
     :func:`counterparty_features_sql`)."""
     return f"""
-SELECT account_id, cp, CAST(SUM(CASE WHEN dir = 'out' THEN 1 ELSE 0 END) AS BIGINT) AS n_out,
-  CAST(SUM(CASE WHEN dir = 'in' THEN 1 ELSE 0 END) AS BIGINT) AS n_in, COUNT(*) AS n, MIN(ts) AS first_ts
-FROM {legs} GROUP BY account_id, cp"""
+SELECT account_id, cp, CAST(SUM(n_out) AS BIGINT) AS n_out, CAST(SUM(n_in) AS BIGINT) AS n_in,
+  CAST(SUM(n_out + n_in) AS BIGINT) AS n, MIN(first_ts) AS first_ts
+FROM (
+  SELECT src AS account_id, dst AS cp, n AS n_out, CAST(0 AS BIGINT) AS n_in, first_ts FROM {txn_pairs}
+  UNION ALL
+  SELECT dst, src, CAST(0 AS BIGINT), n, first_ts FROM {txn_pairs}
+) AS ends
+GROUP BY account_id, cp"""
 
 
 def counterparty_features_sql(pairs: str = "cp_pairs") -> str:
@@ -269,15 +309,22 @@ FROM cpf_acc a LEFT JOIN cpf_week wk ON wk.account_id = a.account_id
 LEFT JOIN cpf_nb nb ON nb.account_id = a.account_id"""
 
 
-def account_tabular_features_sql(legs: str = "legs", accounts: str = "accounts") -> str:
+def account_tabular_features_sql(
+    legs: str = "legs",
+    accounts: str = "accounts",
+    transactions: str = "transactions",
+    txn_pairs: str = "txn_pairs",
+) -> str:
     """All tabular features for every account of ``accounts`` (zeros for accounts without
-    transactions), from the relation ``legs`` (see :func:`legs_sql`)."""
+    transactions), from the relation ``legs`` (see :func:`legs_sql`), the ``transactions`` the legs
+    came from and their payer-payee relation ``txn_pairs`` (see :func:`txn_pairs_sql`)."""
     z = "COALESCE"
     return f"""
-WITH cp_pairs AS ({pairs_sql(legs)}),
+WITH cp_pairs AS ({pairs_sql(txn_pairs)}),
+leg_seq AS ({leg_sequence_sql(legs)}),
 flow AS ({flow_features_sql(legs)}),
-win AS ({window_features_sql(legs)}),
-tim AS ({timing_features_sql(legs)}),
+win AS ({window_features_sql("leg_seq", transactions)}),
+tim AS ({timing_features_sql("leg_seq")}),
 cpf AS ({counterparty_features_sql("cp_pairs")})
 SELECT a.account_id,
   {z}(n_out, 0) AS n_out, {z}(n_in, 0) AS n_in,
@@ -317,12 +364,11 @@ LEFT JOIN cpf ON cpf.account_id = a.account_id
 ORDER BY a.account_id"""
 
 
-def edges_sql(transactions: str = "transactions") -> str:
+def edges_sql(txn_pairs: str = "txn_pairs") -> str:
     """The money-flow graph as an aggregated directed edge list (count and value per pair; the
-    value summed exactly in cents)."""
+    value summed exactly in cents), from the payer-payee relation ``txn_pairs`` (see
+    :func:`txn_pairs_sql`)."""
     return (
-        "SELECT src_account_id AS src, dst_account_id AS dst, COUNT(*) AS n, "
-        f"CAST(SUM({cents_sql('COALESCE(amount_cad, amount)')}) AS DOUBLE) / 100 AS value FROM {transactions} "
-        "WHERE src_account_id <> dst_account_id GROUP BY src_account_id, dst_account_id "
-        "ORDER BY src, dst"
+        f"SELECT src, dst, n, CAST(cents AS DOUBLE) / 100 AS value FROM {txn_pairs} "
+        "WHERE src <> dst ORDER BY src, dst"
     )

@@ -17,6 +17,7 @@ from moneytrail.score.features import (
     account_tabular_features_sql,
     edges_sql,
     legs_sql,
+    txn_pairs_sql,
 )
 from moneytrail.score.graph import GRAPH_FEATURES, graph_features_job
 from moneytrail.score.hits import HIT_FEATURES, account_hits_sql, hit_features_sql
@@ -25,10 +26,11 @@ from moneytrail.score.signals import SIGNAL_FEATURES, account_signal_features_sq
 FEATURES = TABULAR_FEATURES + SIGNAL_FEATURES + HIT_FEATURES + GRAPH_FEATURES
 
 # The compact relations scoring registers (see register_scoring_relations).
-ACCOUNTS, TXNS, LEGS, EDGES, SIGNALS = (
+ACCOUNTS, TXNS, LEGS, PAIRS, EDGES, SIGNALS = (
     "score_accounts",
     "score_txns",
     "score_legs",
+    "score_pairs",
     "score_edges",
     "txn_signals",
 )
@@ -68,27 +70,37 @@ WHERE ids.account_id IS NOT NULL"""
 
 def coded_transactions_sql(transactions: str = "transactions", coded_accounts: str = ACCOUNTS) -> str:
     """The transactions with integer codes: ``txn_id`` numbers them in id order (the string id is
-    kept as ``txn_key``) and the account columns hold account codes."""
+    kept as ``txn_key``) and the account columns hold account codes. What the legs need of the
+    accounts comes along (see :func:`moneytrail.score.features.legs_sql`): ``xborder``, the two
+    ends in different countries (the transaction's, else the accounts'), and ``src_foreign`` /
+    ``dst_foreign``, a currency other than that account's own."""
     return f"""
 SELECT CAST(ROW_NUMBER() OVER (ORDER BY t.txn_id) AS BIGINT) AS txn_id, t.txn_id AS txn_key,
   s.code AS src_account_id, d.code AS dst_account_id, t.ts, t.amount, t.amount_cad, t.currency,
-  t.channel, t.country_src, t.country_dst
+  t.channel, t.country_src, t.country_dst,
+  CASE WHEN COALESCE(t.country_src, s.country) <> COALESCE(t.country_dst, d.country) THEN 1 ELSE 0 END
+    AS xborder,
+  CASE WHEN s.currency IS NOT NULL AND t.currency <> s.currency THEN 1 ELSE 0 END AS src_foreign,
+  CASE WHEN d.currency IS NOT NULL AND t.currency <> d.currency THEN 1 ELSE 0 END AS dst_foreign
 FROM {transactions} t
 JOIN {coded_accounts} s ON s.account_key = t.src_account_id
 JOIN {coded_accounts} d ON d.account_key = t.dst_account_id"""
 
 
 def register_scoring_relations(engine: Engine) -> None:
-    """Register the coded accounts and transactions, their legs and the edge list (see module doc).
+    """Register the coded accounts and transactions, their legs, their payer-payee pairs and the
+    edge list (see module doc).
 
     The coded accounts are exposed with the canonical column names (``account_id`` is the code)
     so the feature SQL runs on them unchanged.
     """
     engine.register_arrow(ACCOUNTS, engine.query(coded_accounts_sql(), label="account codes"))
     engine.register_arrow(TXNS, engine.query(coded_transactions_sql(), label="transaction codes"))
-    coded = f"(SELECT code AS account_id, country, currency FROM {ACCOUNTS})"
-    engine.register_arrow(LEGS, engine.query(legs_sql(TXNS, coded), label="transaction legs"))
-    engine.register_arrow(EDGES, engine.query(edges_sql(TXNS), label="graph edges"))
+    # The legs are two projections of the coded transactions: a view (where the engine has views)
+    # reads them where needed instead of holding a second, twice as long copy.
+    engine.materialize(LEGS, legs_sql(TXNS), label="transaction legs", lazy=True)
+    engine.register_arrow(PAIRS, engine.query(txn_pairs_sql(TXNS), label="transaction pairs"))
+    engine.register_arrow(EDGES, engine.query(edges_sql(PAIRS), label="graph edges"))
 
 
 def coded_accounts_relation() -> str:
@@ -127,10 +139,12 @@ def compute_account_features(engine: Engine, seed: int = 0, write: bool = True) 
         del edges
         known = f"(SELECT code AS account_id, country, currency FROM {ACCOUNTS} WHERE known)"
         tab = engine.query(
-            account_tabular_features_sql(LEGS, known), label="account tabular features"
+            account_tabular_features_sql(LEGS, known, TXNS, PAIRS), label="account tabular features"
         ).to_pandas()
-        engine.register_arrow(SIGNALS, engine.query(txn_signals_sql(TXNS), label="transaction signals"))
-        sig = engine.query(account_signal_features_sql(SIGNALS), label="account signal features")
+        engine.register_arrow(
+            SIGNALS, engine.query(txn_signals_sql(TXNS, PAIRS), label="transaction signals")
+        )
+        sig = engine.query(account_signal_features_sql(SIGNALS, PAIRS), label="account signal features")
         tab = tab.merge(sig.to_pandas(), on="account_id", how="left")
         tab = tab.rename(columns={"account_id": "account_code"})
         tab.insert(

@@ -47,21 +47,39 @@ GRAPH_FEATURES = [
 WORKER_MIN_EDGES = 200_000
 
 
-def build_graph(nodes, edges: pd.DataFrame) -> tuple[ig.Graph, np.ndarray]:
-    """A directed igraph over ``nodes`` with one edge per (src, dst) row of ``edges`` (count, value).
+def build_graph(nodes, edges: pd.DataFrame) -> tuple[ig.Graph, np.ndarray, np.ndarray]:
+    """A directed igraph over ``nodes`` with one edge per (src, dst) row of ``edges`` (count ``n``
+    as an edge attribute).
 
-    Returns the graph and its edges as an (m, 2) array of vertex positions; rows of ``edges`` with
-    an end outside ``nodes`` are left out.
+    Returns the graph, its edges as an (m, 2) array of vertex positions and their values (numpy,
+    kept off the graph); rows of ``edges`` with an end outside ``nodes`` are left out.
     """
     index = pd.Index(nodes)
-    src = index.get_indexer(edges["src"])
-    dst = index.get_indexer(edges["dst"])
+    src, dst = _positions(index, edges["src"]), _positions(index, edges["dst"])
     keep = (src >= 0) & (dst >= 0)
     pairs = np.column_stack([src[keep], dst[keep]]).astype(np.int64)
     g = ig.Graph(n=len(index), edges=pairs, directed=True)
     g.es["n"] = edges["n"].to_numpy(float)[keep]
-    g.es["value"] = np.nan_to_num(edges["value"].to_numpy(float)[keep])
-    return g, pairs
+    return g, pairs, np.nan_to_num(edges["value"].to_numpy(float)[keep])
+
+
+def _positions(index: pd.Index, values: pd.Series) -> np.ndarray:
+    """Position of each of ``values`` in ``index`` (-1 where absent); by a lookup table when both
+    hold small non-negative integers (the account codes), which is much faster than hashing."""
+    v = values.to_numpy()
+    if (
+        len(index)
+        and len(v)
+        and index.dtype.kind in "iu"
+        and v.dtype.kind in "iu"
+        and index.is_unique
+        and min(index.min(), v.min()) >= 0
+        and max(index.max(), v.max()) < 4 * (len(index) + len(v))
+    ):
+        lut = np.full(int(max(index.max(), v.max())) + 1, -1, dtype=np.int64)
+        lut[index.to_numpy()] = np.arange(len(index))
+        return lut[v]
+    return index.get_indexer(values)
 
 
 def communities(g: ig.Graph, seed: int = 0, undirected: ig.Graph | None = None) -> np.ndarray:
@@ -71,7 +89,7 @@ def communities(g: ig.Graph, seed: int = 0, undirected: ig.Graph | None = None) 
     """
     if g.vcount() == 0:
         return np.zeros(0, dtype=np.int64)
-    u = undirected or g.as_undirected(mode="collapse", combine_edges={"n": "sum", "value": "sum"})
+    u = undirected or g.as_undirected(mode="collapse", combine_edges={"n": "sum"})
     # igraph draws from Python's `random`; a local seeded generator keeps runs byte-identical.
     ig.set_random_number_generator(random.Random(seed))
     try:
@@ -92,7 +110,7 @@ def graph_features(
 
     ``ids`` (default ``nodes``) fill the result's ``account_id`` column, in node order.
     """
-    g, es = build_graph(nodes, edges)
+    g, es, val = build_graph(nodes, edges)
     n = g.vcount()
     out = pd.DataFrame({"account_id": list(nodes) if ids is None else ids})
     if n == 0:
@@ -105,7 +123,7 @@ def graph_features(
         out["pagerank"] = np.asarray(g.pagerank(weights=w, directed=True)) * n
     out["degree_in"] = g.degree(mode="in")
     out["degree_out"] = g.degree(mode="out")
-    simple = g.as_undirected(mode="collapse", combine_edges={"n": "sum", "value": "sum"})
+    simple = g.as_undirected(mode="collapse", combine_edges={"n": "sum"})
     out["coreness"] = simple.coreness()
     out["clustering"] = np.nan_to_num(simple.transitivity_local_undirected(mode="zero"))
     comp = np.asarray(simple.connected_components().membership)
@@ -114,7 +132,6 @@ def graph_features(
     out["community_id"] = memb
     out["community_size"] = np.bincount(memb)[memb]
     # Share of the account's flow value that stays inside its community (closed loops of money).
-    val = np.asarray(g.es["value"]) if g.ecount() else np.zeros(0)
     if len(es):
         same = memb[es[:, 0]] == memb[es[:, 1]]
         tot = np.bincount(es[:, 0], weights=val, minlength=n) + np.bincount(

@@ -8,6 +8,7 @@ resolution...). Each connected group that contains at least one alerted account 
 from __future__ import annotations
 
 import random
+from collections.abc import Mapping
 
 import igraph as ig
 import numpy as np
@@ -66,7 +67,7 @@ GROUP BY lead_id ORDER BY lead_id"""
 def build_leads(
     engine: Engine,
     scores: pd.DataFrame,
-    edges: pd.DataFrame,
+    edges: Mapping[str, np.ndarray],
     top: list[list[tuple[str, float]]],
     lead_rate: float = LEAD_RATE,
     seed: int = 0,
@@ -74,7 +75,8 @@ def build_leads(
     """Leads table and the account -> lead id map.
 
     ``scores`` has account_id, score, alert, typologies, holder_party_id (in account order);
-    ``top`` holds each account's top contributions (same order).
+    ``edges`` the money flows between accounts as ``src`` and ``dst`` row positions in ``scores``
+    (-1: an account not in it); ``top`` holds each account's top contributions (same order).
     """
     n = len(scores)
     k = max(1, int(np.ceil(lead_rate * n)))
@@ -86,14 +88,20 @@ def build_leads(
     cand = scores.iloc[cand_idx].reset_index(drop=True)
     if cand.empty:
         return _empty_leads(), {}
-    pos = pd.Index(cand["account_id"])
     ident = engine.query(
         identity_edges_sql(links="links" if engine.has_table("links") else None), label="lead identity edges"
     ).to_pandas()
+    row = pd.Index(scores["account_id"])
+    # Candidate number of each row of scores (-1: not a candidate), then of each edge's ends.
+    cand_of = np.full(n + 1, -1, dtype=np.int64)
+    cand_of[cand_idx] = np.arange(len(cand_idx))
     pairs = np.concatenate(
         [
-            np.column_stack([pos.get_indexer(e["src"]), pos.get_indexer(e["dst"])]).reshape(-1, 2)
-            for e in (edges, ident)
+            cand_of[np.column_stack([np.asarray(e[0], np.int64), np.asarray(e[1], np.int64)]).reshape(-1, 2)]
+            for e in (
+                (edges["src"], edges["dst"]),
+                (row.get_indexer(ident["src"]), row.get_indexer(ident["dst"])),
+            )
         ]
     )
     pairs = pairs[(pairs >= 0).all(axis=1) & (pairs[:, 0] != pairs[:, 1])]

@@ -187,11 +187,11 @@ def score_workspace(
 
         bar.update(task, advance=1, description="leads")
         t0 = time.perf_counter()
-        edges = engine.query(
-            f"SELECT a.account_key AS src, b.account_key AS dst FROM {EDGES} e "
-            f"JOIN {ACCOUNTS} a ON a.code = e.src JOIN {ACCOUNTS} b ON b.code = e.dst",
-            label="lead edges",
-        ).to_pandas()
+        # The money flows as rows of df (codes to rows; -1: an account outside `accounts`).
+        row_of = np.full(len(score_of), -1, dtype=np.int64)
+        row_of[codes] = np.arange(len(codes))
+        flows = engine.query(f"SELECT src, dst FROM {EDGES}", label="lead edges")
+        edges = {c: row_of[flows.column(c).to_numpy()] for c in ("src", "dst")}
         leads, lead_of = build_leads(engine, df, edges, top, lead_rate=lead_rate)
         durations["leads"] = time.perf_counter() - t0
 
@@ -234,8 +234,8 @@ def score_workspace(
         parties["alert"] = alert_mask(parties["score"].to_numpy(), np.arange(len(parties)), alert_rate)
         _write(engine, "party_scores", parties)
 
-        txn_scores = engine.query(transaction_scores_sql(RESULTS, TXNS), label="transaction scores")
-        engine.write_arrow("transaction_scores", txn_scores.cast(table("transaction_scores").arrow_schema()))
+        txn_scores = transaction_scores_table(engine, results)
+        engine.write_arrow("transaction_scores", txn_scores)
         _write(engine, "leads", leads)
         durations["write"] = time.perf_counter() - t0
         bar.update(task, advance=1, description="done")
@@ -313,9 +313,22 @@ def _transaction_frame(engine: Engine, features: pd.DataFrame, models: dict | No
         sql = txn_features_sql(TXNS, coded_accounts_relation(), CODED_FEATURES, SIGNALS)
         return engine.query(sql, label="transaction features").to_pandas()
     cols = "txn_id, src_account_id, dst_account_id, pair_n, src_off_schedule, forwarded, fed"
-    return engine.query(
-        f"SELECT {cols} FROM {SIGNALS} ORDER BY txn_id", label="transaction signals"
-    ).to_pandas()
+    signals = engine.query(f"SELECT {cols} FROM {SIGNALS}", label="transaction signals fetch")
+    return in_txn_order(signals).to_pandas()
+
+
+def in_txn_order(t: pa.Table) -> pa.Table:
+    """``t`` (one row per coded transaction, any order) in ``txn_id`` order: the codes number the
+    transactions 1..n, so each row's place is known and no sort is needed."""
+    place = t.column("txn_id").to_numpy() - 1
+    n = len(place)
+    if n == 0 or place.min() < 0 or place.max() >= n:
+        return t.sort_by("txn_id")
+    order = np.full(n, -1, dtype=np.int64)
+    order[place] = np.arange(n, dtype=np.int64)
+    if (order < 0).any():  # a repeated id: not a numbering, so sort
+        return t.sort_by("txn_id")
+    return t.take(order)
 
 
 def best_transactions_sql(results: str, txns: str, k: int = 3) -> str:
@@ -332,12 +345,30 @@ FROM ranked r JOIN {txns} t ON t.txn_id = r.txn_id
 WHERE r.rn <= {k} GROUP BY r.code"""
 
 
-def transaction_scores_sql(results: str, txns: str) -> str:
-    """The ``transaction_scores`` rows: source ids, score, alert and a one-line reason, in source
-    id order (the integer ``txn_id`` numbers the transactions in that order)."""
+def transaction_scores_table(engine: Engine, results: pa.Table) -> pa.Table:
+    """The ``transaction_scores`` rows from ``results`` (registered as :data:`RESULTS`, in
+    ``txn_id`` order): source ids, score, alert, and a one-line reason for the alerted ones (the
+    rows an analyst is shown; the reason of any other follows from its accounts' scores)."""
+    keys = in_txn_order(engine.query(f"SELECT txn_id, txn_key FROM {TXNS}", label="transaction keys"))
+    reasons = engine.query(transaction_reasons_sql(RESULTS), label="transaction reasons")
+    # Each row's place in the alerted reasons (null where it has none).
+    which = np.full(results.num_rows, -1, dtype=np.int64)
+    which[reasons.column("txn_id").to_numpy() - 1] = np.arange(reasons.num_rows)
+    reason = reasons.column("reason").take(pa.array(which, mask=which < 0))
+    return pa.table(
+        {
+            "txn_id": keys.column("txn_key"),
+            "score": results.column("score"),
+            "alert": results.column("alert"),
+            "reason": reason,
+        }
+    ).cast(table("transaction_scores").arrow_schema())
+
+
+def transaction_reasons_sql(results: str) -> str:
+    """The one-line reason of each alerted transaction of ``results`` (coded ``txn_id``)."""
     return f"""
-SELECT t.txn_key AS txn_id, r.score, r.alert,
-  'payer risk ' || CAST(ROUND(r.src_score, 3) AS VARCHAR) || ', payee risk '
-    || CAST(ROUND(r.dst_score, 3) AS VARCHAR) || ', pair seen ' || CAST(r.pair_n AS VARCHAR) || 'x' AS reason
-FROM {results} r JOIN {txns} t ON t.txn_id = r.txn_id
-ORDER BY r.txn_id"""
+SELECT txn_id,
+  'payer risk ' || CAST(ROUND(src_score, 3) AS VARCHAR) || ', payee risk '
+    || CAST(ROUND(dst_score, 3) AS VARCHAR) || ', pair seen ' || CAST(pair_n AS VARCHAR) || 'x' AS reason
+FROM {results} WHERE alert"""

@@ -44,8 +44,12 @@ TXN_SIGNALS = ["src_off_schedule", "dst_off_schedule", "forwarded", "fed", "wire
 HOP_LOW, HOP_HIGH, HOP_DAYS = 0.7, 1.05, 3
 
 
-def txn_signals_sql(transactions: str = "transactions") -> str:
-    """One row per transaction: txn_id, src/dst account, ``pair_n`` and :data:`TXN_SIGNALS`."""
+def txn_signals_sql(transactions: str = "transactions", txn_pairs: str | None = None) -> str:
+    """One row per transaction: txn_id, src/dst account, ``pair_n`` and :data:`TXN_SIGNALS`.
+
+    ``txn_pairs``: the payer-payee relation of ``transactions`` when the caller has it (see
+    ``features.txn_pairs_sql``; its ``n`` is ``pair_n``), else it is counted here.
+    """
     amt = "COALESCE(amount_cad, amount)"
     epoch = "epoch(ts)"
     day = "CAST(ts AS DATE)"
@@ -54,12 +58,21 @@ def txn_signals_sql(transactions: str = "transactions") -> str:
         f"AND ((b.amt >= {HOP_LOW} * a.amt AND b.amt <= {HOP_HIGH} * a.amt AND a.amt > 0) "
         f"OR (b.raw >= {HOP_LOW} * a.raw AND b.raw <= {HOP_HIGH} * a.raw AND a.raw > 0))"
     )
-    # One equi-join per day offset: the payee's payments on the same day and each following day
-    # (a join against a table of offsets plans as a far slower cross product).
-    hops = "\n  UNION ALL\n  ".join(
-        f"SELECT a.txn_id AS in_txn, b.txn_id AS out_txn FROM t a JOIN t b "
-        f"ON b.src_account_id = a.dst_account_id AND b.d = a.d + {k} WHERE {hop_band}"
+    # Each payment once per day it may be passed on in (the same day and each following day), then
+    # one equi-join with the payee's payments on that day: one hash table of the payments instead
+    # of one per day offset (a join against a table of offsets plans as a far slower cross product).
+    hop_days = "\n  UNION ALL\n  ".join(
+        f"SELECT txn_id, src_account_id, dst_account_id, amt, raw, e, d + {k} AS dk FROM t"
         for k in range(HOP_DAYS + 1)
+    )
+    hops = (
+        "SELECT a.txn_id AS in_txn, b.txn_id AS out_txn FROM hop_days a JOIN t b "
+        f"ON b.src_account_id = a.dst_account_id AND b.d = a.dk WHERE {hop_band}"
+    )
+    pair = (
+        "SELECT src_account_id, dst_account_id, COUNT(*) AS pair_n FROM t GROUP BY src_account_id, dst_account_id"
+        if txn_pairs is None
+        else f"SELECT src AS src_account_id, dst AS dst_account_id, n AS pair_n FROM {txn_pairs}"
     )
     return f"""
 WITH t AS (
@@ -96,7 +109,9 @@ WITH t AS (
   LEFT JOIN rhythm ro ON ro.account_id = g.src_account_id AND ro.dir = 1
   LEFT JOIN rhythm ri ON ri.account_id = g.dst_account_id AND ri.dir = 0
 ), pair AS (
-  SELECT src_account_id, dst_account_id, COUNT(*) AS pair_n FROM t GROUP BY src_account_id, dst_account_id
+  {pair}
+), hop_days AS (
+  {hop_days}
 ), hop AS (
   {hops}
 ), fwd AS (SELECT DISTINCT in_txn AS txn_id FROM hop),
@@ -112,15 +127,23 @@ LEFT JOIN fwd ON fwd.txn_id = o.txn_id
 LEFT JOIN fed ON fed.txn_id = o.txn_id"""
 
 
-def account_signal_features_sql(signals: str = "txn_signals") -> str:
+def account_signal_features_sql(signals: str = "txn_signals", txn_pairs: str | None = None) -> str:
     """:data:`SIGNAL_FEATURES` per account with transactions, from the relation ``signals``
-    (values summed in cents, shares averaged on a fixed grid: exact in any order)."""
+    (values summed in cents, shares averaged on a fixed grid: exact in any order).
+
+    ``txn_pairs``: the payer-payee relation of the same transactions when the caller has it (see
+    ``features.txn_pairs_sql``), the smaller place to find each account's counterparties.
+    """
+    if txn_pairs is None:
+        cps = "SELECT DISTINCT account_id, cp FROM legs"
+    else:
+        cps = f"SELECT src AS account_id, dst AS cp FROM {txn_pairs} UNION SELECT dst, src FROM {txn_pairs}"
     return f"""
 WITH legs AS (
-  SELECT src_account_id AS account_id, dst_account_id AS cp, 'out' AS dir, {cents_sql("amt")} AS cents, pair_n,
+  SELECT src_account_id AS account_id, dst_account_id AS cp, 1 AS outgoing, {cents_sql("amt")} AS cents, pair_n,
     src_off_schedule AS off_me, src_off_schedule, hop, wire, fed AS relayed FROM {signals}
   UNION ALL
-  SELECT dst_account_id, src_account_id, 'in', {cents_sql("amt")}, pair_n, dst_off_schedule, src_off_schedule, hop, wire,
+  SELECT dst_account_id, src_account_id, 0, {cents_sql("amt")}, pair_n, dst_off_schedule, src_off_schedule, hop, wire,
     forwarded FROM {signals}
 ), acc AS (
   SELECT account_id,
@@ -134,16 +157,16 @@ WITH legs AS (
       AS hop_value_share,
     AVG(CAST(wire AS DOUBLE)) AS wire_share,
     CAST(SUM(hop * wire) AS BIGINT) AS wire_hop_n,
-    CAST(SUM(CASE WHEN dir = 'in' THEN relayed ELSE 0 END) AS BIGINT) AS relay_n,
-    COALESCE(AVG(CASE WHEN dir = 'in' THEN CAST(relayed AS DOUBLE) END), 0) AS relay_share,
-    COALESCE(AVG(CASE WHEN dir = 'out' THEN CAST(relayed AS DOUBLE) END), 0) AS fed_share
+    CAST(SUM(CASE WHEN outgoing = 0 THEN relayed ELSE 0 END) AS BIGINT) AS relay_n,
+    COALESCE(AVG(CASE WHEN outgoing = 0 THEN CAST(relayed AS DOUBLE) END), 0) AS relay_share,
+    COALESCE(AVG(CASE WHEN outgoing = 1 THEN CAST(relayed AS DOUBLE) END), 0) AS fed_share
   FROM legs GROUP BY account_id
 ), nb AS (
   SELECT l.account_id,
     AVG(CAST(c.oneoff_offsched_max AS DOUBLE)) AS cp_oneoff_offsched_mean,
     {exact_mean_sql("c.hop_share")} AS cp_hop_share_mean,
     MAX(c.hop_n) AS cp_hop_max
-  FROM (SELECT DISTINCT account_id, cp FROM legs) AS l JOIN acc c ON c.account_id = l.cp
+  FROM ({cps}) AS l JOIN acc c ON c.account_id = l.cp
   GROUP BY l.account_id
 )
 SELECT acc.*, COALESCE(nb.cp_oneoff_offsched_mean, 0) AS cp_oneoff_offsched_mean,
