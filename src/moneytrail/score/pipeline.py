@@ -347,11 +347,10 @@ WHERE r.rn <= {k} GROUP BY r.code"""
 
 def transaction_scores_table(engine: Engine, results: pa.Table) -> pa.Table:
     """The ``transaction_scores`` rows from ``results`` (registered as :data:`RESULTS`, in
-    ``txn_id`` order): source ids, score, alert, and a one-line reason for the alerted ones (the
-    rows an analyst is shown; the reason of any other follows from its accounts' scores)."""
+    ``txn_id`` order): source ids, score, alert and a one-line reason."""
     keys = in_txn_order(engine.query(f"SELECT txn_id, txn_key FROM {TXNS}", label="transaction keys"))
     reasons = engine.query(transaction_reasons_sql(RESULTS), label="transaction reasons")
-    # Each row's place in the alerted reasons (null where it has none).
+    # Each row's place in the reasons (which come in any order).
     which = np.full(results.num_rows, -1, dtype=np.int64)
     which[reasons.column("txn_id").to_numpy() - 1] = np.arange(reasons.num_rows)
     reason = reasons.column("reason").take(pa.array(which, mask=which < 0))
@@ -366,9 +365,9 @@ def transaction_scores_table(engine: Engine, results: pa.Table) -> pa.Table:
 
 
 def transaction_reasons_sql(results: str) -> str:
-    """The one-line reason of each alerted transaction of ``results`` (coded ``txn_id``)."""
+    """The one-line reason of each transaction of ``results`` (coded ``txn_id``)."""
     return f"""
 SELECT txn_id,
   'payer risk ' || CAST(ROUND(src_score, 3) AS VARCHAR) || ', payee risk '
     || CAST(ROUND(dst_score, 3) AS VARCHAR) || ', pair seen ' || CAST(pair_n AS VARCHAR) || 'x' AS reason
-FROM {results} WHERE alert"""
+FROM {results}"""
