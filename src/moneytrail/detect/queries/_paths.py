@@ -182,9 +182,11 @@ def hop_link_keys_sql(
         f"SELECT e.h, e.t, e.amt, e.hd, CAST(FLOOR(e.t / {gap}) AS BIGINT) AS jb0, "
         f"CAST({a_band} AS BIGINT) AS ab0 FROM {edges} e"
     )
-    listed = "\n            UNION ALL\n            ".join(
-        f"SELECT k.h, k.t, k.amt, hash(k.hd, k.jb0 + {dj}, k.ab0 + {da}) AS jk FROM ({keyed}) AS k"
-        for dj, da in offsets
+    # one read of ``edges``, each row listed under every key a next hop of it may have
+    offset_rows = ", ".join(f"({dj}, {da})" for dj, da in offsets)
+    listed = (
+        f"SELECT k.h, k.t, k.amt, hash(k.hd, k.jb0 + o.dj, k.ab0 + o.da) AS jk "
+        f"FROM ({keyed}) AS k CROSS JOIN (VALUES {offset_rows}) AS o(dj, da)"
     )
     return f"""
         SELECT DISTINCT a.h AS first_h, b.h AS next_h

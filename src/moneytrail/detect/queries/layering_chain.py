@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from moneytrail.detect.queries._paths import hop_links_sql, path_levels_sql
+from moneytrail.detect.queries._paths import hop_link_keys_sql, hop_links_sql, path_levels_sql
 from moneytrail.detect.sql import EDGES, clamp01, metrics_sql
 
 
@@ -26,10 +26,20 @@ def layering_chain_sql(params: dict) -> str:
         close_at_origin=False,
     )
     chains = " UNION ALL ".join(f"SELECT * FROM p{i}" for i in range(int(params["min_hops"]), max_len + 1))
+    amount = f"amt >= {float(params['min_amount'])!r}"
+    # the runner's shared edges (every transaction between two accounts) of at least the least
+    # amount, with hashed ids: read twice by the join that finds candidate edges, never copied
+    hashed = (
+        f"(SELECT hash(txn_id) AS h, t, amt, hash(src) AS hs, hash(dst) AS hd FROM {EDGES} WHERE {amount})"
+    )
     return f"""
-    -- the runner's shared edges (every transaction between two accounts), at least the least amount
-    WITH edges AS (SELECT * FROM {EDGES} WHERE amt >= {float(params["min_amount"])!r}),
-    -- candidate edges: those with a valid next hop or a valid previous hop
+    WITH
+    -- candidate edges, on hashed ids (a superset of the exact ones): those with a valid next hop
+    -- or a valid previous hop
+    links AS ({hop_link_keys_sql(hashed, max_gap_s=delay, min_ratio=lo, max_ratio=hi, next_edges=hashed)}),
+    link_ids AS (SELECT first_h AS h FROM links UNION SELECT next_h FROM links),
+    edges AS MATERIALIZED (SELECT * FROM {EDGES} WHERE {amount} AND hash(txn_id) IN (SELECT h FROM link_ids)),
+    -- the exact next hops, among the candidates (every edge of an exact hop is one)
     nxt AS ({hop_links_sql("edges", max_gap_s=delay, min_ratio=lo, max_ratio=hi, allow_return=False)}),
     cand AS (
         SELECT e.* FROM edges e
