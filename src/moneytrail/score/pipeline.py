@@ -349,17 +349,13 @@ def transaction_scores_table(engine: Engine, results: pa.Table) -> pa.Table:
     """The ``transaction_scores`` rows from ``results`` (registered as :data:`RESULTS`, in
     ``txn_id`` order): source ids, score, alert and a one-line reason."""
     keys = in_txn_order(engine.query(f"SELECT txn_id, txn_key FROM {TXNS}", label="transaction keys"))
-    reasons = engine.query(transaction_reasons_sql(RESULTS), label="transaction reasons")
-    # Each row's place in the reasons (which come in any order).
-    which = np.full(results.num_rows, -1, dtype=np.int64)
-    which[reasons.column("txn_id").to_numpy() - 1] = np.arange(reasons.num_rows)
-    reason = reasons.column("reason").take(pa.array(which, mask=which < 0))
+    reasons = in_txn_order(engine.query(transaction_reasons_sql(RESULTS), label="transaction reasons"))
     return pa.table(
         {
             "txn_id": keys.column("txn_key"),
             "score": results.column("score"),
             "alert": results.column("alert"),
-            "reason": reason,
+            "reason": reasons.column("reason"),
         }
     ).cast(table("transaction_scores").arrow_schema())
 
