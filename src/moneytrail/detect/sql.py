@@ -233,11 +233,17 @@ def prev_band_sql(amt: str, width: float, min_ratio: float) -> str:
     )
 
 
+def key_offsets(banded: bool) -> list[tuple[int, int]]:
+    """The (time bucket, amount band) steps under which an edge is listed so that an equality join
+    meets every neighbour: the next bucket, and when ``banded`` the next band too."""
+    return [(0, 0), (1, 0), (0, 1), (1, 1)] if banded else [(0, 0), (1, 0)]
+
+
 def listed_sql(keyed: str, banded: bool) -> str:
     """Next hops (``keyed`` carries their time bucket ``jb0`` and amount band ``ab0``) listed under
     that bucket and the one before, and when ``banded`` under that band and the one below, so an
     equality join on ``(jb, ab)`` meets every neighbour."""
-    offsets = [(0, 0), (1, 0), (0, 1), (1, 1)] if banded else [(0, 0), (1, 0)]
     return "\n            UNION ALL\n            ".join(
-        f"SELECT k.*, k.jb0 - {dj} AS jb, k.ab0 - {da} AS ab FROM ({keyed}) AS k" for dj, da in offsets
+        f"SELECT k.*, k.jb0 - {dj} AS jb, k.ab0 - {da} AS ab FROM ({keyed}) AS k"
+        for dj, da in key_offsets(banded)
     )

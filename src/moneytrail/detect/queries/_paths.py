@@ -12,7 +12,7 @@ inflows meet only the outflows near them in time and amount.
 
 from __future__ import annotations
 
-from moneytrail.detect.sql import amount_band_sql, amount_band_width, listed_sql, prev_band_sql
+from moneytrail.detect.sql import amount_band_sql, amount_band_width, key_offsets, listed_sql, prev_band_sql
 
 
 def path_levels_sql(
@@ -140,14 +140,10 @@ def hop_links_sql(
     carries an amount inside the ratio bounds; the second is taken from ``next_edges`` (default
     ``edges``). Joined on (account, time bucket, amount band) so busy
     accounts stay cheap: without the band a hub's every inflow meets every outflow of its month."""
-    gap = max(int(max_gap_s), 1)
+    gap, a_band, b_band, offsets = _hop_keys(max_gap_s, min_ratio, max_ratio)
     back = "" if allow_return else " AND b.dst <> a.src"
-    width = amount_band_width(min_ratio, max_ratio)
-    a_band = prev_band_sql("e.amt", width, min_ratio) if width else "0"
-    b_band = amount_band_sql("e.amt", width) if width else "0"
     # the first edges are listed under the keys of their possible next hops (their time bucket and
     # the next, their band and the next), so the hash table is built on the next hops once
-    offsets = [(0, 0), (1, 0), (0, 1), (1, 1)] if width else [(0, 0), (1, 0)]
     keyed = f"SELECT e.*, FLOOR(e.t / {gap}) AS jb0, {a_band} AS ab0 FROM {edges} e"
     listed = "\n            UNION ALL\n            ".join(
         f"SELECT k.txn_id, k.t, k.src, k.dst, k.amt, k.jb0 + {dj} AS jb, k.ab0 + {da} AS ab FROM ({keyed}) AS k"
@@ -173,11 +169,7 @@ def hop_link_keys_sql(
     keep the join's hash table a third of the size of one on text ids, so it stays in memory on
     transaction tables of a hundred million rows.
     """
-    gap = max(int(max_gap_s), 1)
-    width = amount_band_width(min_ratio, max_ratio)
-    a_band = prev_band_sql("e.amt", width, min_ratio) if width else "0"
-    b_band = amount_band_sql("e.amt", width) if width else "0"
-    offsets = [(0, 0), (1, 0), (0, 1), (1, 1)] if width else [(0, 0), (1, 0)]
+    gap, a_band, b_band, offsets = _hop_keys(max_gap_s, min_ratio, max_ratio)
     keyed = (
         f"SELECT e.h, e.t, e.amt, e.hd, CAST(FLOOR(e.t / {gap}) AS BIGINT) AS jb0, "
         f"CAST({a_band} AS BIGINT) AS ab0 FROM {edges} e"
@@ -198,3 +190,14 @@ def hop_link_keys_sql(
         ) AS b
           ON b.jk = a.jk AND b.t >= a.t AND b.t <= a.t + {gap}
          AND b.amt >= a.amt * {min_ratio} AND b.amt <= a.amt * {max_ratio}"""
+
+
+def _hop_keys(
+    max_gap_s: int, min_ratio: float, max_ratio: float
+) -> tuple[int, str, str, list[tuple[int, int]]]:
+    """The keys of a hop join: the time bucket length, the amount band of a first edge's next hops
+    and of a next hop itself (``0`` without bands), and the offsets a first edge is listed under."""
+    width = amount_band_width(min_ratio, max_ratio)
+    a_band = prev_band_sql("e.amt", width, min_ratio) if width else "0"
+    b_band = amount_band_sql("e.amt", width) if width else "0"
+    return max(int(max_gap_s), 1), a_band, b_band, key_offsets(width is not None)

@@ -54,11 +54,14 @@ def cycle_sql(params: dict) -> str:
     fresh_join = (
         "" if fresh_any else f"\n        JOIN {P} f ON f.src = e.src AND f.dst = e.dst AND f.n <= {max_n}"
     )
-    # the edges a cycle may use (see ``kb``), read twice rather than copied whole
-    base = (
-        f"{E} e{fresh_join}\n        JOIN degree i ON i.acct = e.src AND i.fresh_in = 1 "
-        "JOIN degree o ON o.acct = e.dst AND o.fresh_out = 1"
-    )
+
+    def base(source: str) -> str:
+        """The edges of ``source`` a cycle may use (see ``kb``): read twice rather than copied whole."""
+        return (
+            f"{source} e{fresh_join}\n        JOIN degree i ON i.acct = e.src AND i.fresh_in = 1 "
+            "JOIN degree o ON o.acct = e.dst AND o.fresh_out = 1"
+        )
+
     src_small = f"CASE WHEN i.n_cp <= {int(params['max_degree'])} THEN 1 ELSE 0 END AS src_small"
     keep_levels = path_levels_sql(
         "cand",
@@ -154,7 +157,7 @@ def cycle_sql(params: dict) -> str:
     -- found on a compact copy (hashed ids), then read again in full.
     kb AS MATERIALIZED (
         SELECT hash(e.txn_id) AS h, e.t, e.amt, hash(e.src) AS hs, hash(e.dst) AS hd, {src_small}
-        FROM {base}
+        FROM {base(E)}
     ),
     -- an edge on a cycle has a valid next hop or a valid previous hop: prune the rest up front
     -- a next hop leaves an intermediary; the first hop may leave a busy origin and the last come home to it
@@ -164,7 +167,7 @@ def cycle_sql(params: dict) -> str:
     cand AS MATERIALIZED (
         SELECT e.txn_id, e.ts, e.t, e.src, e.dst, e.amt, e.channel, {src_small},
                CASE WHEN hash(e.txn_id) IN (SELECT first_h FROM links) THEN 1 ELSE 0 END AS grows
-        FROM {base.replace(f"{E} e", f"(SELECT * FROM {E} WHERE hash(txn_id) IN (SELECT h FROM link_ids)) e", 1)}
+        FROM {base(f"(SELECT * FROM {E} WHERE hash(txn_id) IN (SELECT h FROM link_ids))")}
     ),
     k_cand AS (SELECT txn_id, ts, t, src, dst, amt, channel FROM cand WHERE src_small = 1),
     {", ".join(keep_levels)}{fresh_ctes},
