@@ -118,7 +118,7 @@ def unchanged_since(ws: Workspace, options: dict, paths: list[Path]) -> tuple[di
     for name, total in data.get("outputs", {}).items():
         if name not in tables:
             return None
-        area = "truth" if tables[name].kind == "truth" else "tables"
+        area = tables[name].area
         if ws.has(name, area):
             if ws.path(name, area).stat().st_mtime_ns > written_ns:
                 return None

@@ -203,14 +203,10 @@ class _Run:
                 "no table was changed."
             )
         self._write_tables(by_table, counts)
-        self.report.tables = {t: c for t, c in counts.items() if table(t).kind != "truth"}
-        self.report.truth = {t: c for t, c in counts.items() if table(t).kind == "truth"}
+        self._record(counts)
         with self.timed("hash inputs"):
             self.manifest.inputs.extend(self.hashes.entries())
-        for t, c in counts.items():
-            for k, v in c.to_dict().items():
-                self.manifest.counts[f"{t}.{k}"] = v
-            self.manifest.outputs[t] = c.total
+        self.manifest.outputs.update({t: c.total for t, c in counts.items()})
         self.report.manifest_path = self.ws.write_manifest(self.manifest.finish("ok"))
         return self.report
 
@@ -226,15 +222,19 @@ class _Run:
             if field in TableCounts.__dataclass_fields__ and field != "placeholders":
                 setattr(counts.setdefault(name, TableCounts()), field, value)
         self.report.unchanged_since = previous.get("run_id")
-        self.report.tables = {t: c for t, c in counts.items() if table(t).kind != "truth"}
-        self.report.truth = {t: c for t, c in counts.items() if table(t).kind == "truth"}
+        self._record(counts)
         self.manifest.inputs = inputs
-        for t, c in counts.items():
-            for k, v in c.to_dict().items():
-                self.manifest.counts[f"{t}.{k}"] = v
         self.manifest.outputs = dict(previous.get("outputs", {}))
         self.report.manifest_path = self.ws.write_manifest(self.manifest.finish(UNCHANGED))
         return self.report
+
+    def _record(self, counts: dict[str, TableCounts]) -> None:
+        """Put the tables' counts in the report (input tables and truth apart) and the manifest."""
+        self.report.tables = {t: c for t, c in counts.items() if table(t).kind != "truth"}
+        self.report.truth = {t: c for t, c in counts.items() if table(t).kind == "truth"}
+        for t, c in counts.items():
+            for k, v in c.to_dict().items():
+                self.manifest.counts[f"{t}.{k}"] = v
 
     # -- the single pass ---------------------------------------------------------------------------
     def _stream_tables(self, mappings: list[Mapping], by_table: dict[str, list[int]]) -> None:
@@ -531,7 +531,7 @@ class _Run:
             counts[target].placeholders = ph[target]
         for t in by_table:
             tab = table(t)
-            area = "truth" if tab.kind == "truth" else "tables"
+            area = tab.area
             if t in self.streamed and counts[t].loaded:
                 with self.timed(f"write {t}"):
                     self.streamed.pop(t).commit(self.ws)

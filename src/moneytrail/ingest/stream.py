@@ -75,7 +75,7 @@ class GiveUp(Exception):
 
 def area_of(name: str) -> str:
     """The workspace area of a table: ``truth`` for labels, else ``tables``."""
-    return "truth" if table(name).kind == "truth" else "tables"
+    return table(name).area
 
 
 @dataclass

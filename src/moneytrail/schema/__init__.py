@@ -97,6 +97,11 @@ class Table:
         keys = [c.name for c in self.columns if c.key]
         return keys[0] if keys else None
 
+    @property
+    def area(self) -> str:
+        """The workspace area the table lives in: ``truth`` for labels, else ``tables``."""
+        return "truth" if self.kind == "truth" else "tables"
+
     def arrow_schema(self) -> pa.Schema:
         return pa.schema([pa.field(c.name, c.arrow_type, nullable=not c.required) for c in self.columns])
 
