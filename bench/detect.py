@@ -245,13 +245,16 @@ def main() -> None:
     if result.shared:
         lines += [
             "",
-            "Computed once for the run and read by several detectors:",
+            "Computed (or cached) once for the run and read by several detectors:",
             "",
-            "| shared relation | rows | seconds | CPU seconds |",
+            "| shared relation or cached table | rows | seconds | CPU seconds |",
             "|---|---:|---:|---:|",
         ]
         for r in result.shared:
-            rows_cell = "view" if r.rows is None else f"{r.rows:,}"
+            if r.cached is not None:
+                rows_cell = "cached" if r.cached else "not cached"
+            else:
+                rows_cell = "view" if r.rows is None else f"{r.rows:,}"
             lines.append(f"| {r.name} | {rows_cell} | {r.seconds:.2f} | {r.cpu_seconds:.2f} |")
     lines += [
         "",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 
+import pyarrow.parquet as pq
 import pytest
 from typer.testing import CliRunner
 
@@ -11,6 +12,8 @@ from moneytrail.cli import app
 from moneytrail.detect.evaluate import evaluate_detectors
 from moneytrail.detect.runner import run_detectors
 from moneytrail.engine import make_engine
+from moneytrail.engine.base import Engine
+from moneytrail.engine.duckdb_engine import DuckDBEngine
 from moneytrail.workspace import Workspace
 from tests.conftest import AMLSIM_DIR, needs_benchmarks
 from tests.utils.detect_worlds import load_amlsim
@@ -68,6 +71,10 @@ def test_cycle_finds_every_closed_amlsim_cycle(workspace):
     assert metrics["detectors"]["cycle"]["precision"] >= 0.3
 
 
+class _NeverCaches(DuckDBEngine):
+    _cache = Engine._cache
+
+
 @pytest.mark.slow
 def test_typology_recall_on_a_simulated_world(tmp_path):
     """A freshly simulated tiny world: indicators the detectors carry well are found."""
@@ -83,6 +90,13 @@ def test_typology_recall_on_a_simulated_world(tmp_path):
     with make_engine("duckdb", ws) as eng:
         result = run_detectors(eng)
     assert not result.skipped
+    assert any(r.name == "transactions" and r.cached for r in result.shared)
+    # the same hits when every detector reads the Parquet (no table cached)
+    cached = pq.read_table(ws.path("detector_hits"))
+    with _NeverCaches(ws).open() as eng:
+        plain = run_detectors(eng)
+    assert not any(r.cached for r in plain.shared)
+    assert pq.read_table(ws.path("detector_hits")).equals(cached)
     metrics = evaluate_detectors(ws)
     for ind in ("G2", "G3", "G4", "G5", "G7", "S2", "T1", "T2", "U2"):
         m = metrics["indicators"].get(ind)

@@ -16,9 +16,9 @@ from moneytrail.detect.runner import (
     shared_relations_read,
 )
 from moneytrail.detect.sql import EDGES, PAIRS, shared_relation_sql
-from moneytrail.engine import make_engine
+from moneytrail.engine import duckdb_engine, make_engine
 from moneytrail.engine.base import Engine
-from moneytrail.engine.duckdb_engine import DuckDBEngine
+from moneytrail.engine.duckdb_engine import DuckDBEngine, decoded_size
 from moneytrail.errors import EngineError
 from tests.utils.detect_worlds import txn, write_tables
 
@@ -61,8 +61,11 @@ def test_runner_computes_each_shared_relation_once_then_releases_it(workspace):
     with make_engine("duckdb", workspace) as eng:
         result = run_detectors(eng, only="fan_in,fan_out,gather_scatter", write=False)
         shared = {r.name: r for r in result.shared}
-        # gather_scatter may follow relations of more than two transactions into the edges
-        assert sorted(shared) == sorted([EDGES, PAIRS])
+        # gather_scatter may follow relations of more than two transactions into the edges; the
+        # three detectors read the transactions, which are cached first and let go at the end
+        assert list(shared) == ["transactions", EDGES, PAIRS]
+        assert shared["transactions"].cached and shared[EDGES].cached is None
+        assert not _temporary(eng)
         assert shared[PAIRS].rows == 13  # 6 senders, 6 receivers and one repeated pair
         for name in (EDGES, PAIRS):
             with pytest.raises(EngineError, match=name):
@@ -73,8 +76,47 @@ def test_runner_computes_each_shared_relation_once_then_releases_it(workspace):
 def test_runner_computes_nothing_for_detectors_that_read_no_shared_relation(workspace):
     write_tables(workspace, {"transactions": _busy_world()})
     with make_engine("duckdb", workspace) as eng:
+        # one reader of the transactions: reading the Parquet once is cheaper than caching it
         result = run_detectors(eng, only="cash_structuring", write=False)
     assert result.shared == []
+
+
+def _temporary(eng) -> set[str]:
+    """The temporary tables and views of a DuckDB engine."""
+    return {r[0] for r in eng.con.sql("SELECT table_name FROM duckdb_tables() WHERE temporary").fetchall()}
+
+
+def test_duckdb_caches_a_table_until_let_go_or_registered_again(workspace):
+    write_tables(workspace, {"transactions": _busy_world()})
+    with make_engine("duckdb", workspace) as eng:
+        before = eng.query("SELECT * FROM transactions ORDER BY txn_id")
+        assert eng.cache_table("transactions") and _temporary(eng) == {"transactions"}
+        assert eng.query("SELECT * FROM transactions ORDER BY txn_id").equals(before)
+        eng.uncache_table("transactions")
+        assert not _temporary(eng)
+        assert eng.scalar("SELECT COUNT(*) FROM transactions") == 15
+        # a table written again while cached is read afresh, never from the stale copy
+        assert eng.cache_table("transactions")
+        eng.write_table("transactions", "SELECT * FROM transactions WHERE src_account_id = 'a'")
+        assert not _temporary(eng) and eng.scalar("SELECT COUNT(*) FROM transactions") == 3
+        assert not eng.cache_table("no_such_table")
+
+
+def test_duckdb_declines_a_table_too_big_for_its_share_of_memory(workspace, monkeypatch):
+    write_tables(workspace, {"transactions": _busy_world()})
+    # 15 rows of 14 columns: 15 * (10 strings * 16 + 4 * 8) bytes decoded
+    assert decoded_size(workspace.path("transactions")) == 15 * 192
+    with make_engine("duckdb", workspace, memory_limit="1GB") as eng:
+        # DuckDB reports its limit rounded (953.6 MiB): stay clear of the boundary
+        monkeypatch.setattr(duckdb_engine, "CACHE_SHARE", 0.9 * 15 * 192 / 1e9)
+        assert not eng.cache_table("transactions") and not _temporary(eng)
+        monkeypatch.setattr(duckdb_engine, "CACHE_SHARE", 1.1 * 15 * 192 / 1e9)
+        assert eng.cache_table("transactions")
+        eng.uncache_table("transactions")
+        monkeypatch.setattr(duckdb_engine, "CACHE_SHARE", 1e-9)
+        result = run_detectors(eng, only="fan_in,fan_out", write=False)
+    assert [(r.name, r.cached) for r in result.shared if r.cached is not None] == [("transactions", False)]
+    assert {r.detector_id: r.hits for r in result.runs} == {"fan_in": 1, "fan_out": 1}
 
 
 class _ParquetCheckpoints(DuckDBEngine):

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 import time
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -56,10 +57,12 @@ class DetectorRun:
 
 @dataclass
 class SharedRun:
-    """One shared relation computed for a run."""
+    """One shared relation computed for a run, or one workspace table the run asked the engine
+    to cache (``cached`` says whether it did)."""
 
     name: str
     rows: int | None = None  # None when the engine defined a view (computed where it is read)
+    cached: bool | None = None  # None for a shared relation
     seconds: float = 0.0
     cpu_seconds: float = 0.0
 
@@ -125,17 +128,30 @@ def shared_relations_read(sql: str) -> tuple[str, ...]:
 
 class SharedInputs:
     """Computes the shared relations that a list of queries reads, each once, just before the
-    first query that reads it, and releases each after the last one (:meth:`done`)."""
+    first query that reads it, and releases each after the last one (:meth:`done`).
 
-    def __init__(self, engine: Engine, queries: Sequence[str]):
+    ``tables`` lists the workspace tables each query reads (a detector's declared tables). The
+    engine caches a table read by more than one query from the first of them to the last
+    (:meth:`~moneytrail.engine.base.Engine.cache_table`), before the shared relations built
+    from it; it may decline, and queries then read the Parquet.
+    """
+
+    def __init__(self, engine: Engine, queries: Sequence[str], tables: Sequence[Sequence[str]] = ()):
         self.engine = engine
         self.reads = [shared_relations_read(q) for q in queries]
         self.last = {name: i for i, names in enumerate(self.reads) for name in names}
         self.live: list[str] = []  # computed and not yet released
         self.runs: list[SharedRun] = []
+        tables = list(tables) or [()] * len(queries)
+        readers = Counter(t for names in tables for t in set(names))
+        self.tables = [sorted(t for t in set(names) if readers[t] > 1) for names in tables]
+        self.last_table = {t: i for i, names in enumerate(self.tables) for t in names}
+        self.cached: list[str] = []
 
     def before(self, i: int) -> None:
         """Provide what query ``i`` reads."""
+        for name in self.tables[i]:
+            self._cache(name)
         for name in self.reads[i]:
             self._provide(name, i)
 
@@ -145,10 +161,27 @@ class SharedInputs:
             if self.last[name] == i and name in self.live:
                 self.engine.release(name)
                 self.live.remove(name)
+        for name in self.tables[i]:
+            if self.last_table[name] == i and name in self.cached:
+                self.engine.uncache_table(name)
+                self.cached.remove(name)
 
     def release_all(self) -> None:
         while self.live:
             self.engine.release(self.live.pop())
+        while self.cached:
+            self.engine.uncache_table(self.cached.pop())
+
+    def _cache(self, name: str) -> None:
+        if any(r.name == name for r in self.runs):
+            return  # cached already, or declined
+        run = SharedRun(name)
+        t0, c0 = time.perf_counter(), time.process_time()
+        run.cached = self.engine.cache_table(name)
+        if run.cached:
+            self.cached.append(name)
+        run.seconds, run.cpu_seconds = time.perf_counter() - t0, time.process_time() - c0
+        self.runs.append(run)
 
     def _provide(self, name: str, i: int) -> None:
         if name in self.live:
@@ -166,9 +199,11 @@ class SharedInputs:
 
 
 @contextmanager
-def shared_inputs(engine: Engine, queries: Sequence[str]) -> Iterator[SharedInputs]:
-    """:class:`SharedInputs` for ``queries``, all released on exit."""
-    shared = SharedInputs(engine, queries)
+def shared_inputs(
+    engine: Engine, queries: Sequence[str], tables: Sequence[Sequence[str]] = ()
+) -> Iterator[SharedInputs]:
+    """:class:`SharedInputs` for ``queries`` (reading workspace ``tables``), all released on exit."""
+    shared = SharedInputs(engine, queries, tables)
     try:
         yield shared
     finally:
@@ -216,7 +251,8 @@ def run_detectors(
     queries = [detector_hits_sql(det, overrides.get(det.id)) for det in runnable.values()]
     position = {det_id: i for i, det_id in enumerate(runnable)}
     # Hits are sorted by ORDER_KEY when written, so the detectors' rows may come in any order.
-    with progress, engine.any_row_order(), shared_inputs(engine, queries) as shared:
+    tables = [det.tables for det in runnable.values()]
+    with progress, engine.any_row_order(), shared_inputs(engine, queries, tables) as shared:
         task = progress.add_task("detect", total=len(chosen), current="")
         for det in chosen:
             progress.update(task, current=det.id)

@@ -42,6 +42,7 @@ class Engine(abc.ABC):
         self.options = options
         self._registered: dict[str, Path] = {}
         self._materialized: dict[str, Path | None] = {}
+        self._cached: set[str] = set()
         self.timings: dict[str, float] = {}
 
     # -- the four things an engine must do -----------------------------------------------------
@@ -92,6 +93,7 @@ class Engine(abc.ABC):
                 self.register_parquet(f"truth_{name}", self.workspace.path(name, "truth"))
 
     def register_parquet(self, name: str, path: Path) -> None:
+        self.uncache_table(name)  # a table registered again is read afresh
         self._register_parquet(name, Path(path))
         self._registered[name] = Path(path)
 
@@ -200,6 +202,36 @@ class Engine(abc.ABC):
         self._unregister(name)
         if held is not None:
             shutil.rmtree(held, ignore_errors=True)
+
+    # -- workspace tables read by several queries ----------------------------------------------
+    def cache_table(self, name: str) -> bool:
+        """Keep workspace table ``name`` decoded and at hand for the queries that follow, until
+        :meth:`uncache_table` or until the table is registered again.
+
+        Returns whether the engine keeps it. By default it does not, and an engine may decline a
+        table it judges too big for its memory; either way queries read the same rows by the same
+        name, so a caller uses this only to save work when several queries read one table.
+        """
+        if name in self._cached:
+            return True
+        if name not in self._registered or not self._cache(name, self._registered[name]):
+            return False
+        self._cached.add(name)
+        return True
+
+    def uncache_table(self, name: str) -> None:
+        """Go back to reading table ``name`` from its file (no-op when it is not cached)."""
+        if name in self._cached:
+            self._cached.discard(name)
+            self._uncache(name)
+
+    def _cache(self, name: str, path: Path) -> bool:
+        """Hold the registered table ``name`` (read from ``path``) closer at hand; return whether
+        it did. Default: no."""
+        return False
+
+    def _uncache(self, name: str) -> None:  # noqa: B027 - optional hook
+        """Drop what :meth:`_cache` holds for ``name``."""
 
     # -- graph primitives (portable SQL in moneytrail.engine.graph) ----------------------------
     def connected_components(

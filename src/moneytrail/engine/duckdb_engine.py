@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -16,11 +17,43 @@ from moneytrail.settings import get_settings
 # set. DuckDB's own default (80% of the machine) lets one run take most of a shared machine; with
 # a limit, joins, aggregates and sorts that outgrow it spill to the temp directory instead.
 DEFAULT_MEMORY_LIMIT = "5GB"
+# The share of the memory limit that cached workspace tables may take together (by the estimate
+# of :func:`decoded_size`); the rest is the queries'. A cached table that meets memory pressure
+# is spilled like any other data, so the share bounds the cost, not correctness.
+CACHE_SHARE = 0.5
+# Binary and decimal units of DuckDB's memory figures ("4.6 GiB", "500.0 MiB", "5GB").
+_UNITS = {"bytes": 1, "KiB": 2**10, "MiB": 2**20, "GiB": 2**30, "TiB": 2**40}
+_UNITS.update({"KB": 10**3, "MB": 10**6, "GB": 10**9, "TB": 10**12})
+# Bytes a value of each Parquet physical type takes in DuckDB's columns: strings are 16 (inline
+# up to 12 bytes, a pointer beyond), booleans 1, 32-bit values 4, the rest 8.
+_DECODED_WIDTH = {"BYTE_ARRAY": 16, "FIXED_LEN_BYTE_ARRAY": 16, "BOOLEAN": 1, "INT32": 4, "FLOAT": 4}
 
 
 def sql_literal(value: str) -> str:
     """Quote a string as a SQL literal."""
     return "'" + str(value).replace("'", "''") + "'"
+
+
+def parse_bytes(text: str) -> float:
+    """Bytes in a DuckDB memory figure such as ``"4.6 GiB"`` or ``"5GB"``.
+
+    >>> parse_bytes("4.5 GiB") == 4.5 * 2**30, parse_bytes("5GB")
+    (True, 5000000000.0)
+    """
+    number, unit = re.fullmatch(r"\s*([\d.]+)\s*([A-Za-z]+)\s*", text).groups()
+    return float(number) * _UNITS[unit]
+
+
+def decoded_size(path: Path) -> int | None:
+    """An estimate of the bytes a Parquet file takes once decoded into DuckDB's columns (None for
+    a folder of files)."""
+    if not path.is_file():
+        return None
+    import pyarrow.parquet as pq
+
+    meta = pq.read_metadata(path)
+    width = sum(_DECODED_WIDTH.get(meta.schema.column(i).physical_type, 8) for i in range(meta.num_columns))
+    return meta.num_rows * width
 
 
 class DuckDBEngine(Engine):
@@ -29,6 +62,10 @@ class DuckDBEngine(Engine):
     Options: ``threads`` and ``memory_limit`` (DuckDB settings; default the ``threads`` and
     ``memory_limit`` settings, then all cores and :data:`DEFAULT_MEMORY_LIMIT`), ``temp_directory``
     for out-of-core work (defaults to the workspace's ``.tmp`` folder).
+
+    A cached table (:meth:`~moneytrail.engine.base.Engine.cache_table`) is a temporary table of
+    the same name, which DuckDB finds before the view of the Parquet file; tables are cached while
+    their estimated size fits in :data:`CACHE_SHARE` of the memory limit.
     """
 
     name = "duckdb"
@@ -38,6 +75,7 @@ class DuckDBEngine(Engine):
     def _connect(self) -> None:
         self.con = duckdb.connect(":memory:")
         self._views: set[str] = set()  # relations materialised lazily, as views
+        self._cache_sizes: dict[str, int] = {}  # cached workspace tables, by estimated size
         settings = get_settings()
         threads = self.options.get("threads") or settings.threads
         if threads:
@@ -81,6 +119,19 @@ class DuckDBEngine(Engine):
             yield
         finally:
             self.con.execute("SET preserve_insertion_order = true")
+
+    def _cache(self, name: str, path: Path) -> bool:
+        size = decoded_size(path)
+        limit = self.con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0]
+        if size is None or sum(self._cache_sizes.values()) + size > CACHE_SHARE * parse_bytes(limit):
+            return False
+        self.con.execute(f'CREATE OR REPLACE TEMP TABLE "{name}" AS SELECT * FROM main."{name}"')
+        self._cache_sizes[name] = size
+        return True
+
+    def _uncache(self, name: str) -> None:
+        self._cache_sizes.pop(name, None)
+        self.con.execute(f'DROP TABLE IF EXISTS temp."{name}"')
 
     def _define_view(self, name: str, sql: str) -> bool:
         self.con.execute(f'CREATE OR REPLACE TEMP VIEW "{name}" AS {sql}')
