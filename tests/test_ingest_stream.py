@@ -170,6 +170,18 @@ def test_key_order_proves_distinct_keys_only_when_they_strictly_increase():
     assert not increasing(["a", None])
 
 
+def test_prefixes_and_copies_are_added_to_their_columns_only_and_nulls_stay_null():
+    batch = pa.RecordBatch.from_pydict({"id": ["0", "1", None, "22"], "other": ["a", "b", "c", "d"]})
+    done = stream.with_prefixes(batch.slice(1), {"id": "amlsim:"})
+    assert done.to_pydict() == {"id": ["amlsim:1", None, "amlsim:22"], "other": ["b", "c", "d"]}
+    assert done.schema == batch.schema
+    assert stream.with_prefixes(batch, {}) is batch
+    # A copy takes the other column's text before any prefix is added.
+    copied = stream.with_prefixes(stream.with_copies(batch, {"txn_id": "id"}), {"txn_id": "amlsim:"})
+    assert copied.column("txn_id").to_pylist() == ["amlsim:0", "amlsim:1", None, "amlsim:22"]
+    assert copied.column("id").to_pylist() == ["0", "1", None, "22"]
+
+
 def test_batch_writer_row_groups_do_not_depend_on_the_batches(tmp_path):
     rows = BATCH_ROWS + 1000
     data = pa.table({"id": pa.array([f"id:{i}" for i in range(rows)]), "kind": pa.array(["x"] * rows)})
@@ -184,6 +196,30 @@ def test_batch_writer_row_groups_do_not_depend_on_the_batches(tmp_path):
     assert written[0] == written[1] == written[2]
     meta = pq.ParquetFile(tmp_path / "by-1000.parquet").metadata
     assert [meta.row_group(i).num_rows for i in range(meta.num_row_groups)] == [BATCH_ROWS, 1000]
+
+
+def test_constant_columns_handed_over_as_dictionaries_give_the_same_file(tmp_path):
+    # A row group of one row keeps the column plain; a larger one dictionary-encodes it.
+    for rows in (1, BATCH_ROWS + 10):
+        data = pa.table(
+            {
+                "id": pa.array([f"id:{i}" for i in range(rows)]),
+                "source": pa.repeat(pa.scalar("amlsim"), rows),
+                "memo": pa.nulls(rows, pa.string()),
+            }
+        )
+        written = []
+        for constants in ({}, {"source": pa.scalar("amlsim"), "memo": pa.scalar(None, pa.string())}):
+            path = tmp_path / f"{rows}-{len(constants)}.parquet"
+            with BatchWriter(path, data.schema, constants=constants) as out:
+                for batch in data.to_batches(max_chunksize=70_000):
+                    out.write(batch)
+            written.append(path.read_bytes())
+        # The large row group takes the dictionary route (the null column never does).
+        assert sorted(out._as_dictionary) == (["source"] if rows > 1 else [])
+        assert written[0] == written[1]
+        back = pq.read_table(tmp_path / f"{rows}-2.parquet")
+        assert back.schema == data.schema and back.equals(data)
 
 
 def test_background_writer_writes_the_same_file_and_raises_its_errors(tmp_path):
@@ -389,3 +425,43 @@ def test_a_canonical_parquet_file_streams_with_row_numbers_as_lines(tmp_path, mo
     assert ws.read("transactions").equals(ws2.read("transactions"))
     quarantined = [ws_.read("transactions", "quarantine").drop_columns(["run_id"]) for ws_ in (ws, ws2)]
     assert quarantined[0].equals(quarantined[1])
+
+
+def test_placeholders_come_from_the_ids_the_single_pass_gathered(tmp_path, monkeypatch):
+    # Small batches, merged every two, so that the distinct ids are gathered across many batches.
+    monkeypatch.setattr(stream, "BATCH_ROWS", 500)
+    monkeypatch.setattr(stream.DistinctValues, "MERGE_EVERY", 2)
+    n = 4000
+
+    def line(i: int, dst: int, amount: str = "10.50") -> str:
+        return f"{i},{i % 5},{dst},TRANSFER,{amount},2017-01-01T00:00:00Z,false,-1\n"
+
+    rows = [line(i, 100 + i % 37) for i in range(1, n + 1)]
+    # The only row that refers to account 999 is bad: no placeholder for it.
+    rows[98] = line(99, 999, amount="-1")
+    folder = folder_with(tmp_path, rows)
+    seen = []
+    original = pipeline.merge.placeholder_sql
+
+    def spy(target, refs, *args):
+        seen.append((target.name, refs))
+        return original(target, refs, *args)
+
+    monkeypatch.setattr(pipeline.merge, "placeholder_sql", spy)
+    ws, report, steps = run(folder, tmp_path / "ws")
+    assert "stream transactions" in steps
+    assert seen[0] == (
+        "accounts",
+        [
+            ("distinct_transactions_src_account_id", "src_account_id"),
+            ("distinct_transactions_dst_account_id", "dst_account_id"),
+        ],
+    )
+    # Accounts 1 and 2 are described; 0, 3, 4 and 100 to 136 are referenced only.
+    assert report.tables["accounts"].placeholders == 3 + 37
+    accounts = ws.read("accounts").column("account_id").to_pylist()
+    assert "amlsim:999" not in accounts and "amlsim:136" in accounts and "amlsim:0" in accounts
+    # The staged route, which reads the loaded rows, gives the same tables.
+    staged_only(monkeypatch)
+    ws2, _, _ = run(folder, tmp_path / "ws2")
+    assert files(ws) == files(ws2)

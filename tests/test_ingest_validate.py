@@ -153,3 +153,34 @@ def test_reasons_name_the_column_and_value():
     assert one(amount="12,50")["_reason"] == "column 'amount' is not a number: '12,50'"
     assert one(ts="2017-13-45")["_reason"] == "column 'ts' is not a valid date and time: '2017-13-45'"
     assert one(src_account_id=None)["_reason"] == "column 'src_account_id' is required but empty"
+
+
+def test_a_prefix_added_by_validation_gives_the_rows_of_one_joined_in_the_mapping():
+    # Mapping.prefixes: the mapping yields the text after the prefix and validation adds it, with
+    # the same values and reasons as a mapping that joins the prefix itself.
+    texts = ["7", "", None, "x'y"]
+    rows = [{**GOOD, "txn_id": t, "src_account_id": t} for t in texts]
+    cols = list(GOOD)
+    data = pa.table({c: pa.array([r.get(c) for r in rows], pa.string()) for c in cols})
+    _con.register("rows_in", data)
+    base = "SELECT {}, CAST(row_number() OVER () + 1 AS BIGINT) AS _line, 'in.csv' AS _file, NULL AS _raw FROM rows_in"
+    joined = base.format("* REPLACE ('p:' || txn_id AS txn_id, 'p:' || src_account_id AS src_account_id)")
+    prefixes = {"txn_id": "p:", "src_account_id": "p:"}
+
+    def rows_of(sql: str) -> list[dict]:
+        return _con.sql(f"SELECT * FROM ({sql}) ORDER BY _line").to_arrow_table().to_pylist()
+
+    try:
+        want = rows_of(stage_sql(TX, joined, cols))
+        got = rows_of(stage_sql(TX, base.format("*"), cols, prefixes=prefixes))
+        bare = rows_of(stage_sql(TX, base.format("*"), cols, prefixes=prefixes, add_prefixes=False))
+    finally:
+        _con.unregister("rows_in")
+    assert got == want
+    assert [r["txn_id"] for r in got] == ["p:7", "p:", None, "p:x'y"]
+    assert [r["_reason"] for r in got] == [None, None, "column 'txn_id' is required but empty", None]
+    # Without the prefixes added the rows keep the mapping's text; the reasons stay.
+    assert [(r["txn_id"], r["src_account_id"]) for r in bare] == [(t, t) for t in texts]
+    assert [r["_reason"] for r in bare] == [r["_reason"] for r in got]
+    with pytest.raises(ValueError, match="amount"):
+        stage_sql(TX, base.format("*"), cols, prefixes={"amount": "p:"})

@@ -12,6 +12,12 @@ costs a fifth of the encoding time of a transactions table.
 
 A writer may encode on a thread of its own (``background=True``): pyarrow releases the GIL while
 it encodes, so the row groups are written while DuckDB reads the next batches.
+
+A column known to hold one text on every row (``constants``) is handed to the Parquet writer as a
+dictionary array of that one value: the file is the same, and the writer does not hash every value
+to build the dictionary it already has. The Arrow schema is therefore not stored in the file (it
+would name those columns dictionaries); the Parquet types of the ingest's columns (text, whole
+numbers, numbers, booleans, dates, timestamps in microseconds) read back as the same Arrow types.
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ import concurrent.futures as cf
 from collections import deque
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
@@ -104,11 +111,19 @@ class BatchWriter:
     """
 
     def __init__(
-        self, path: Path, schema: pa.Schema, background: bool = False, statistics: bool | list[str] = True
+        self,
+        path: Path,
+        schema: pa.Schema,
+        background: bool = False,
+        statistics: bool | list[str] = True,
+        constants: dict[str, pa.Scalar] | None = None,
     ):
         self.path = path
         self.schema = schema
         self.statistics = statistics
+        # Columns whose every value is this scalar (see the module doc).
+        self.constants = constants or {}
+        self._as_dictionary: dict[str, pa.DictionaryArray] = {}
         self.rows = 0
         self._pending: list[pa.RecordBatch] = []
         self._pending_rows = 0
@@ -136,14 +151,25 @@ class BatchWriter:
 
     def _write_group(self, group: pa.Table) -> None:
         if self._out is None:
+            dictionary = dictionary_columns(group)
+            schema = self.schema
+            for name, value in self.constants.items():
+                if name in dictionary and value.is_valid and pa.types.is_string(value.type):
+                    self._as_dictionary[name] = _one_value_dictionary(value, group.num_rows)
+                    i = schema.get_field_index(name)
+                    schema = schema.set(i, pa.field(name, self._as_dictionary[name].type))
             self._out = pq.ParquetWriter(
                 self.path,
-                self.schema,
+                schema,
                 compression=COMPRESSION,
                 compression_level=COMPRESSION_LEVEL,
-                use_dictionary=dictionary_columns(group),
+                use_dictionary=dictionary,
                 write_statistics=self.statistics,
+                store_schema=False,
             )
+        for name, values in self._as_dictionary.items():
+            i = group.schema.get_field_index(name)
+            group = group.set_column(i, name, values.slice(0, group.num_rows))
         self._out.write_table(group, row_group_size=group.num_rows)
 
     def close(self) -> int:
@@ -159,6 +185,7 @@ class BatchWriter:
                 compression=COMPRESSION,
                 compression_level=COMPRESSION_LEVEL,
                 write_statistics=self.statistics,
+                store_schema=False,
             )
         else:
             self._out.close()
@@ -183,6 +210,14 @@ class BatchWriter:
             self.close()
         else:
             self.abort()
+
+
+def _one_value_dictionary(value: pa.Scalar, rows: int) -> pa.DictionaryArray:
+    """``value`` on ``rows`` rows (at least ``BATCH_ROWS``) as a dictionary array."""
+    rows = max(rows, BATCH_ROWS)
+    # Indices from numpy's buffer: pa.array() would import pandas to check what it was given.
+    indices = pa.Array.from_buffers(pa.int32(), rows, [None, pa.py_buffer(np.zeros(rows, np.int32))])
+    return pa.DictionaryArray.from_arrays(indices, pa.repeat(value, 1))
 
 
 def _empty(schema: pa.Schema) -> pa.Table:

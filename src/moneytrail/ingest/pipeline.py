@@ -109,6 +109,9 @@ class _Run:
         self.positional: set[str] = set()
         # Tables written by the single pass, committed in _write_tables.
         self.streamed: dict[str, Streamed] = {}
+        # (new-rows relation, column) -> a relation of the column's distinct values and their
+        # source, which the single pass gathered (see Streamed.distinct).
+        self.distinct: dict[tuple[str, str], str] = {}
         self.hashes: InputHashes | None = None
 
     def say(self, text: str) -> None:
@@ -240,7 +243,8 @@ class _Run:
     def _stream_tables(self, mappings: list[Mapping], by_table: dict[str, list[int]]) -> None:
         """Validate and write in one pass the tables that allow it (see moneytrail.ingest.stream)."""
         loaded = [t for t in by_table if table(t).kind == "input"]
-        targets = {t for t, _ in merge.placeholder_targets(loaded)}
+        placeholder_targets = merge.placeholder_targets(loaded)
+        targets = {t for t, _ in placeholder_targets}
         for t, idx in by_table.items():
             m = mappings[idx[0]]
             if len(idx) != 1 or m.derived or not self._in_file_order(m) or t in targets:
@@ -251,7 +255,9 @@ class _Run:
             self.say(f"validating and writing {t} from {m.source.path.name}")
             try:
                 with self.timed(f"stream {t}"):
-                    outs = stream(self.con, self.ws, m, readers)
+                    # The ids its rows refer to, for the placeholders (see _write_tables).
+                    refs = [c for _, rs in placeholder_targets for rel, c in rs if rel == f"new_{t}"]
+                    outs = stream(self.con, self.ws, m, readers, list(dict.fromkeys(refs)))
             except GiveUp:
                 self._give_up(t, m.source, {})
                 continue
@@ -263,6 +269,9 @@ class _Run:
                 continue
             self.streamed.update(outs)
             for name, out in outs.items():
+                for col, values in out.distinct.items():
+                    self.con.register(f"distinct_{name}_{col}", values)
+                    self.distinct[(f"new_{name}", col)] = f"distinct_{name}_{col}"
                 if out.bad:
                     # The quarantine reads a table's bad rows from stage_<table>.
                     self.con.register(f"bad_{name}", out.bad_rows())
@@ -333,7 +342,9 @@ class _Run:
 
     def _stage(self, i: int, m: Mapping, ordered: bool = False) -> None:
         self.say(f"validating {m.table} from {m.source.path.name}")
-        sql = stage_sql(table(m.table), m.sql, m.present, m.origin, m.extras, m.checked, m.raw, m.literals)
+        sql = stage_sql(
+            table(m.table), m.sql, m.present, m.origin, m.extras, m.checked, m.raw, m.literals, m.prefixes
+        )
         # Columns the mapping leaves empty are added back by _stage_relation: storing a column of
         # NULLs costs about as much as storing values.
         dropped = [ident(c.name) for c in absent_columns(table(m.table), m.present)]
@@ -510,6 +521,8 @@ class _Run:
         ph: dict[str, int] = {}
         for target, refs in targets:
             tab = table(target)
+            # The distinct ids a single pass gathered give the same placeholders as its rows.
+            refs = [(self.distinct.get((rel, col), rel), col) for rel, col in refs]
             if target not in by_table:
                 self.con.execute(
                     f"CREATE OR REPLACE VIEW new_{target} AS SELECT * FROM ({merge.empty_sql(tab)})"

@@ -12,7 +12,9 @@ writes the tables from there. A table that needs nothing from other rows skips t
 One query then reads the file, converts and checks every value and gives a bad row its reason
 (the validation SQL of the general route), and pyarrow writes the valid rows from DuckDB's Arrow
 batches while DuckDB reads on. Columns with one value on every row are not read from DuckDB
-(:class:`Constants`). The derived tables come from the same batches: a projection of the loaded
+(:class:`Constants`), nor a column with the same text as another (``Mapping.copies``), and columns
+whose values share a prefix (``Mapping.prefixes``) come without it, which Arrow adds to each batch's
+valid rows. The derived tables come from the same batches: a projection of the loaded
 rows' own columns (:class:`LoadedProjection`) takes them as they are, any other derived mapping
 runs its query on each batch. A record's line is its position + 2 in a CSV file, + 1 in a Parquet file (DuckDB keeps file order); the
 rare bad rows are kept for the quarantine.
@@ -89,6 +91,9 @@ class Streamed:
     read: int = 0
     loaded: int = 0
     bad: list[pa.RecordBatch] = field(default_factory=list)
+    # Columns whose distinct values among the loaded rows the pass gathered (see DistinctValues):
+    # a table of the column and ``source``, one row per distinct pair.
+    distinct: dict[str, pa.Table] = field(default_factory=dict)
     _flush: threading.Thread | None = field(default=None, repr=False)
 
     @property
@@ -136,22 +141,24 @@ def reads_only(derived: Mapping, name: str) -> bool:
     return relations == {f"new_{name}"}
 
 
-def stream(con, ws: Workspace, m: Mapping, derived: list[Mapping]) -> dict[str, Streamed]:
+def stream(
+    con, ws: Workspace, m: Mapping, derived: list[Mapping], distinct: list[str] | None = None
+) -> dict[str, Streamed]:
     """Write ``m``'s table and the ``derived`` tables in one pass over ``m``'s file.
 
     Returns the written tables by name (files beside the workspace's tables, not yet committed).
+    The distinct values of ``m``'s columns ``distinct`` among the loaded rows come with its table
+    (``Streamed.distinct``) when its ``source`` is one value on every row.
     Raises :class:`GiveUp` when the pass cannot be exact, and DuckDB's error when the file cannot
     be read; either way nothing written is kept.
     """
     outs = {m.table: Streamed(m.table, _aside(ws, m.table), str(m.source.path))}
     outs.update({d.table: Streamed(d.table, _aside(ws, d.table), str(d.source.path)) for d in derived})
-    writers = {
-        t: BatchWriter(out.path, _schema(t), background=True, statistics=statistics_columns(t))
-        for t, out in outs.items()
-    }
+    # Made by _run, which knows each table's constant columns.
+    writers: dict[str, BatchWriter] = {}
     cur = con.cursor()
     try:
-        check_keys = _run(con, cur, m, derived, outs, writers)
+        check_keys = _run(con, cur, m, derived, outs, writers, distinct or [])
         for t, w in writers.items():
             outs[t].loaded = w.close()
         if check_keys:
@@ -211,19 +218,42 @@ def _split(batch: pa.RecordBatch, lines: pa.Array) -> tuple[pa.RecordBatch, pa.A
     return batch.filter(good), lines.filter(good), rows
 
 
+def with_copies(batch: pa.RecordBatch, copies: dict[str, str]) -> pa.RecordBatch:
+    """The batch with a column ``name`` that is column ``copies[name]``, for each of ``copies``."""
+    if not copies:
+        return batch
+    arrays = [*batch.columns, *(batch.column(other) for other in copies.values())]
+    return pa.RecordBatch.from_arrays(arrays, names=[*batch.schema.names, *copies])
+
+
+def with_prefixes(batch: pa.RecordBatch, prefixes: dict[str, str]) -> pa.RecordBatch:
+    """The batch with each column of ``prefixes`` starting with its prefix (nulls stay null)."""
+    if not prefixes:
+        return batch
+    arrays = [
+        pc.binary_replace_slice(col, 0, 0, prefixes[name]) if name in prefixes else col
+        for name, col in zip(batch.schema.names, batch.columns, strict=True)
+    ]
+    return pa.RecordBatch.from_arrays(arrays, schema=batch.schema)
+
+
 def _write(
     out: Streamed,
     writer: BatchWriter,
     batch: pa.RecordBatch,
     lines: pa.Array,
     constants: Constants | None = None,
+    prefixes: dict[str, str] | None = None,
+    copies: dict[str, str] | None = None,
 ):
     """Count and split one batch, write its valid rows; return them with their lines.
 
-    The valid rows returned have every column: the batch's and the ``constants``.
+    The valid rows returned have every column: the batch's and their ``copies``, with their
+    ``prefixes``, and the ``constants``.
     """
     out.read += batch.num_rows
     good, good_lines, bad = _split(batch, lines)
+    good = with_prefixes(with_copies(good, copies or {}), prefixes or {})
     if constants is not None:
         good = constants.add_to(good)
     if bad is not None:
@@ -326,6 +356,40 @@ class Constants:
         return pa.RecordBatch.from_arrays(arrays, names=[*batch.schema.names, *self.values])
 
 
+class DistinctValues:
+    """The distinct values of some columns of the loaded rows, gathered batch by batch.
+
+    For a table whose ``source`` is one value on every row: its distinct (value, source) pairs,
+    which the placeholder query needs, are then the distinct values. Each batch's are merged
+    every ``MERGE_EVERY`` batches, so memory stays within the distinct values.
+    """
+
+    MERGE_EVERY = 16
+
+    def __init__(self, columns: list[str], source: pa.Scalar, types: dict[str, pa.DataType]):
+        self.source = source
+        self.types = {c: types[c] for c in columns}
+        self._parts: dict[str, list[pa.Array]] = {c: [] for c in columns}
+
+    def add(self, loaded: pa.RecordBatch) -> None:
+        for name, parts in self._parts.items():
+            parts.append(pc.unique(loaded.column(name)))
+            if len(parts) >= self.MERGE_EVERY:
+                parts[:] = [self._merged(name)]
+
+    def _merged(self, name: str) -> pa.Array:
+        return pc.unique(pa.chunked_array(self._parts[name], type=self.types[name]))
+
+    def tables(self) -> dict[str, pa.Table]:
+        """Per column, a table of its distinct values and ``source``."""
+        out = {}
+        for name in self._parts:
+            values = self._merged(name)
+            source = pa.repeat(self.source, len(values))
+            out[name] = pa.Table.from_arrays([values, source], names=[name, "source"])
+        return out
+
+
 class LoadedProjection:
     """A derived table taken from each batch of loaded rows as it is (see ``Mapping.passthrough``).
 
@@ -339,7 +403,7 @@ class LoadedProjection:
         self.table = name
         self.schema = _schema(name)
         self._passthrough = passthrough
-        self._constants = constants
+        self.constants = constants
         self._required = required
 
     @classmethod
@@ -373,7 +437,7 @@ class LoadedProjection:
                 raise GiveUp(f"some rows of {self.table} lack a required value")
         n = loaded.num_rows
         arrays = [
-            loaded.column(self._passthrough[c]) if c in self._passthrough else self._constants.array(c, n)
+            loaded.column(self._passthrough[c]) if c in self._passthrough else self.constants.array(c, n)
             for c in self.schema.names
         ]
         return pa.RecordBatch.from_arrays(arrays, schema=self.schema)
@@ -389,6 +453,22 @@ def _literal(con, col, literal: str) -> pa.Scalar | None:
     return result.column("v")[0].cast(col.arrow_type)
 
 
+def _copies(tab, m: Mapping, read: list[str]) -> dict[str, str]:
+    """``m.copies`` that the pass can take from another column it reads (plain text both)."""
+
+    def plain(name: str) -> bool:
+        if name not in tab.column_names:
+            return False
+        col = tab.column(name)
+        return col.type == "string" and not col.currency
+
+    return {
+        c: o
+        for c, o in m.copies.items()
+        if c in read and o in read and o not in m.copies and plain(c) and plain(o)
+    }
+
+
 def _check_distinct(cur, out: Streamed, key: str) -> None:
     """Give up when 64-bit hashes of two keys in the written file are equal."""
     keys = f"SELECT hash({ident(key)}) AS h FROM read_parquet({sql_literal(str(out.path))})"
@@ -397,24 +477,56 @@ def _check_distinct(cur, out: Streamed, key: str) -> None:
         raise GiveUp(f"some {key} values of {out.table} may repeat")
 
 
-def _run(con, cur, m: Mapping, derived: list[Mapping], outs, writers) -> bool:
-    """Read, validate and write; return whether the written keys still need a duplicate check."""
+def _writer(out: Streamed, constants: Constants | None = None) -> BatchWriter:
+    """The background writer of a table's file; ``constants`` are its batches' constant columns."""
+    return BatchWriter(
+        out.path,
+        _schema(out.table),
+        background=True,
+        statistics=statistics_columns(out.table),
+        constants=constants.values if constants is not None else None,
+    )
+
+
+def _run(con, cur, m: Mapping, derived: list[Mapping], outs, writers, distinct: list[str]) -> bool:
+    """Read, validate and write; return whether the written keys still need a duplicate check.
+
+    Fills ``writers`` with a writer per table of ``outs``.
+    """
     tab = table(m.table)
     names = tab.column_names
     file = str(m.source.path)
     key = tab.key if tab.key and not m.unique_keys else None
-    stage = stage_sql(tab, m.sql, m.present, m.origin, m.extras, m.checked, m.raw, m.literals)
+    # The prefixes are added to the batches (with_prefixes), not by DuckDB.
+    stage = stage_sql(
+        tab,
+        m.sql,
+        m.present,
+        m.origin,
+        m.extras,
+        m.checked,
+        m.raw,
+        m.literals,
+        m.prefixes,
+        add_prefixes=False,
+    )
     cols = [*names, *m.extras]
     types = dict(zip(*_output_types(con, f"SELECT {_columns_sql(cols)} FROM ({stage})"), strict=True))
     constants = Constants.of(con, m.table, m.literals, m.present)
-    queried = [c for c in cols if c not in constants.values]
+    copies = _copies(tab, m, [c for c in cols if c not in constants.values])
+    queried = [c for c in cols if c not in constants.values and c not in copies]
     sql = f"SELECT {_columns_sql(queried)}, _reason, _raw FROM ({stage})"
     projections = [p for p in (LoadedProjection.of(con, d, types) for d in derived) if p is not None]
     derived = [d for d in derived if d.table not in {p.table for p in projections}]
+    writers[m.table] = _writer(outs[m.table], constants)
+    writers.update({p.table: _writer(outs[p.table], p.constants) for p in projections})
+    writers.update({d.table: _writer(outs[d.table]) for d in derived})
     derived_sql = {}
     for d in derived:
         dtab = table(d.table)
-        dstage = stage_sql(dtab, d.sql, d.present, d.origin, d.extras, d.checked, d.raw, d.literals)
+        dstage = stage_sql(
+            dtab, d.sql, d.present, d.origin, d.extras, d.checked, d.raw, d.literals, d.prefixes
+        )
         derived_sql[d.table] = (
             f"SELECT {_columns_sql(dtab.column_names)}, _line, _reason, _raw FROM ({dstage})"
         )
@@ -446,6 +558,10 @@ def _run(con, cur, m: Mapping, derived: list[Mapping], outs, writers) -> bool:
     reader = con.sql(sql).to_arrow_reader(BATCH_ROWS)
     increasing = KeyOrder() if key else None
     main = outs[m.table]
+    source = constants.values.get("source")
+    gather = None
+    if distinct and source is not None and source.is_valid:
+        gather = DistinctValues(distinct, source, types)
     # A CSV record's line is its position + 2 (the header is line 1); a Parquet row's is its
     # position + 1, as in the scan's ``_line``.
     first_line = 1 if m.source.is_parquet else 2
@@ -456,9 +572,11 @@ def _run(con, cur, m: Mapping, derived: list[Mapping], outs, writers) -> bool:
         with reader:
             for batch in reader:
                 lines = _positions(main.read + first_line, batch.num_rows)
-                good, good_lines = _write(main, writers[m.table], batch, lines, constants)
+                good, good_lines = _write(main, writers[m.table], batch, lines, constants, m.prefixes, copies)
                 if key:
                     increasing.add(good.column(key))
+                if gather is not None:
+                    gather.add(good)
                 for p in projections:
                     outs[p.table].read += good.num_rows
                     writers[p.table].write(p.batch(good))
@@ -466,6 +584,8 @@ def _run(con, cur, m: Mapping, derived: list[Mapping], outs, writers) -> bool:
                     lane.submit(derive, good, good_lines)
         if lane is not None:
             lane.finish()
+        if gather is not None:
+            main.distinct = gather.tables()
     except BaseException:
         if lane is not None:
             lane.cancel()

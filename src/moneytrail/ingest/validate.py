@@ -7,6 +7,10 @@ build SQL; the pipeline executes it.
 
 A row's ``_reason`` is NULL when it is valid, else one sentence naming the first failing column
 (as the input file calls it) and the bad value.
+
+A mapping may yield a column without the constant prefix of all its values (``prefixes``, see
+``Mapping.prefixes``): the column's value is then ``prefix || text``, NULL when the text is, and
+never empty, so its required check only asks for NULL and DuckDB joins no strings to check it.
 """
 
 from __future__ import annotations
@@ -52,14 +56,22 @@ def _value(expr: str) -> str:
     return f"'''' || left({expr}, 40) || ''''"
 
 
-def checks_sql(col: Column, expr: str, label: str, typed: str | None = None) -> list[tuple[str, str]]:
+def checks_sql(
+    col: Column, expr: str, label: str, typed: str | None = None, prefix: str | None = None
+) -> list[tuple[str, str]]:
     """(condition that makes the row bad, SQL for its reason) pairs for one column, in order.
 
     ``typed`` is the already-converted value when the caller computed it once (see stage_sql).
+    ``prefix`` (not empty) is the text the column's value starts with before ``expr``.
     """
     name = label.replace("'", "''")
     out: list[tuple[str, str]] = []
-    if col.required:
+    if prefix:
+        if col.required:
+            # prefix || expr is NULL exactly when expr is, and never empty.
+            out.append((f"({expr} IS NULL)", f"'column ''{name}'' is required but empty'"))
+        expr = prefixed_sql(prefix, expr)
+    elif col.required:
         out.append((f"({expr} IS NULL OR {expr} = '')", f"'column ''{name}'' is required but empty'"))
     typed = typed or typed_sql(col, expr)
     if col.type != "string":
@@ -92,6 +104,11 @@ def checks_sql(col: Column, expr: str, label: str, typed: str | None = None) -> 
     return out
 
 
+def prefixed_sql(prefix: str, expr: str) -> str:
+    """SQL for the text ``expr`` after ``prefix`` (NULL when ``expr`` is NULL)."""
+    return f"({sql_literal(prefix)} || {expr})"
+
+
 def _converted(col: Column) -> bool:
     return col.type != "string"
 
@@ -106,20 +123,23 @@ def reason_sql(
     origin: dict[str, str] | None = None,
     typed_refs: bool = False,
     literals: dict[str, str] | None = None,
+    prefixes: dict[str, str] | None = None,
 ) -> str:
     """SQL for ``_reason``: the first failing check of the row, or NULL.
 
     With ``typed_refs`` the converted values are read from ``_v_<column>`` columns. ``literals``
     are columns with the same SQL literal on every row: their checks are constants, which DuckDB
-    folds away when they pass.
+    folds away when they pass. ``prefixes``: see the module doc.
     """
     origin = origin or {}
+    prefixes = prefixes or {}
     whens = []
     for col in table.columns:
         if col.name in present:
             typed = _v(col.name) if typed_refs and _converted(col) else None
             expr = _expr(col, literals)
-            for cond, reason in checks_sql(col, expr, origin.get(col.name, col.name), typed):
+            label = origin.get(col.name, col.name)
+            for cond, reason in checks_sql(col, expr, label, typed, prefixes.get(col.name)):
                 whens.append(f"WHEN {cond} THEN {reason}")
         elif col.required and not _derived(table, col.name):
             # The mapping cannot provide a required column: every row fails, which the format
@@ -130,8 +150,14 @@ def reason_sql(
     return "CASE " + " ".join(whens) + " ELSE NULL END"
 
 
-def _expr(col: Column, literals: dict[str, str] | None) -> str:
-    """The column's text: its literal when the mapping gives one, else the column itself."""
+def _expr(col: Column, literals: dict[str, str] | None, prefixes: dict[str, str] | None = None) -> str:
+    """The column's text: its literal when the mapping gives one, else the column itself.
+
+    A column of ``prefixes`` is its prefix followed by the column the mapping yields.
+    """
+    prefix = (prefixes or {}).get(col.name)
+    if prefix:
+        return prefixed_sql(prefix, ident(col.name))
     return (literals or {}).get(col.name) or ident(col.name)
 
 
@@ -145,14 +171,21 @@ def absent_columns(table: Table, present: list[str]) -> list[Column]:
 
 
 def typed_columns_sql(
-    table: Table, present: list[str], typed_refs: bool = False, literals: dict[str, str] | None = None
+    table: Table,
+    present: list[str],
+    typed_refs: bool = False,
+    literals: dict[str, str] | None = None,
+    prefixes: dict[str, str] | None = None,
 ) -> list[str]:
-    """The table's columns, typed, in declared order; absent columns are typed NULLs."""
+    """The table's columns, typed, in declared order; absent columns are typed NULLs.
+
+    The columns of ``prefixes`` get their prefix (see the module doc).
+    """
 
     def typed(col: Column) -> str:
         if typed_refs and _converted(col):
             return _v(col.name)
-        return typed_sql(col, _expr(col, literals))
+        return typed_sql(col, _expr(col, literals, prefixes))
 
     out = []
     for col in table.columns:
@@ -180,12 +213,21 @@ def stage_sql(
     checked: bool = False,
     raw: str | None = None,
     literals: dict[str, str] | None = None,
+    prefixes: dict[str, str] | None = None,
+    add_prefixes: bool = True,
 ) -> str:
     """Typed rows of ``mapping_sql`` with ``_line``, ``_file``, ``_reason`` and, for bad rows, ``_raw``.
 
     ``extras`` (``x_*`` columns of the mapping) are passed through unchanged. ``literals`` maps
     columns whose value is the same SQL literal on every row to that literal (see ``Mapping``).
+    ``prefixes`` maps columns the mapping yields without their constant prefix to that prefix
+    (see the module doc); with ``add_prefixes=False`` the rows have them without it, for a caller
+    that adds it itself.
     """
+    prefixes = prefixes or {}
+    odd = sorted(c for c in prefixes if _converted(table.column(c)) or table.column(c).currency)
+    if odd:
+        raise ValueError(f"only plain text columns may have a prefix, not {table.name}.{odd[0]}")
     # Each value is converted once (``_v_<column>``) and used by both the checks and the output.
     conv = [
         f"{typed_sql(c, _expr(c, literals))} AS {_v(c.name)}"
@@ -193,9 +235,9 @@ def stage_sql(
         if c.name in present and _converted(c)
     ]
     inner = f"SELECT *, {', '.join(conv)} FROM ({mapping_sql}) m0" if conv else mapping_sql
-    typed = typed_columns_sql(table, present, True, literals)
+    typed = typed_columns_sql(table, present, True, literals, prefixes if add_prefixes else None)
     cols = ",\n       ".join([*typed, *(ident(x) for x in extras or [])])
-    reason = reason_sql(table, present, origin, True, literals)
+    reason = reason_sql(table, present, origin, True, literals, prefixes)
     if checked:
         reason = f"coalesce(_check, {reason})"
     return (

@@ -64,6 +64,14 @@ class Mapping:
     # :func:`projection_of_loaded`, which writes ``sql`` from it; the single pass takes these
     # columns straight from each batch of loaded rows instead of running ``sql`` on the batch.
     passthrough: dict[str, str] = field(default_factory=dict)
+    # Text columns whose every value starts with the same prefix, which the SQL leaves out
+    # (``{"txn_id": "amlsim:"}`` with ``t.tran_id AS txn_id``): validation adds it, and the single
+    # pass adds it to DuckDB's Arrow batches, so that DuckDB neither joins nor hands over the prefix.
+    prefixes: dict[str, str] = field(default_factory=dict)
+    # Text columns the SQL yields with the same text as another text column on every row, before
+    # any prefix (``{"txn_id": "source_id"}``, both ``t.tran_id``): the single pass reads that
+    # text from DuckDB once.
+    copies: dict[str, str] = field(default_factory=dict)
 
     @property
     def truth(self) -> bool:

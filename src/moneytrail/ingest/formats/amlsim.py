@@ -183,10 +183,10 @@ class AmlsimFormat:
         extras = [x for x, (c, _) in labels.items() if t.has(c)]
         extra_sql = "".join(f", {expr} AS {x}" for x, (c, expr) in labels.items() if t.has(c))
         sql = f"""
-            SELECT {Q} || t.tran_id AS txn_id,
+            SELECT t.tran_id AS txn_id,
                    t.tran_timestamp AS ts,
-                   {Q} || t.orig_acct AS src_account_id,
-                   {Q} || t.bene_acct AS dst_account_id,
+                   t.orig_acct AS src_account_id,
+                   t.bene_acct AS dst_account_id,
                    t.base_amt AS amount,
                    {currency} AS currency,
                    {CHANNEL_SQL.format(t=t.col("tx_type", "NULL"))} AS channel,
@@ -217,6 +217,8 @@ class AmlsimFormat:
             raw=t.raw_expr(),
             positional=not join,
             literals={**LITERALS, "currency": currency} if currency.startswith("'") else LITERALS,
+            prefixes=dict.fromkeys(("txn_id", "src_account_id", "dst_account_id"), f"{SOURCE}:"),
+            copies={"txn_id": "source_id"},
         )
 
     # -- truth -------------------------------------------------------------------------------------
