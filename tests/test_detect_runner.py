@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import io
 import json
 
 import pyarrow.parquet as pq
 import pytest
+from rich.console import Console
 from typer.testing import CliRunner
 
 from moneytrail.cli import app
@@ -116,6 +118,22 @@ def test_runs_report_wall_and_cpu_seconds(workspace):
     ran, skipped = result.runs[0], result.runs[1]
     assert ran.detector_id == "fan_in" and ran.seconds > 0 and ran.cpu_seconds > 0
     assert skipped.skipped and skipped.seconds == 0 and skipped.cpu_seconds == 0
+
+
+def test_a_line_per_detector_when_not_on_a_terminal(workspace):
+    _world(workspace)
+    out = io.StringIO()
+    with make_engine("duckdb", workspace) as eng:
+        run_detectors(eng, only="fan_in,fan_out", write=False, console=Console(file=out))
+    lines = out.getvalue().splitlines()
+    assert lines[0].startswith("detect fan_in: 1 hits in ") and lines[1].startswith(
+        "detect fan_out: 0 hits in "
+    )
+    # on a terminal the progress bar says it instead
+    tty = io.StringIO()
+    with make_engine("duckdb", workspace) as eng:
+        run_detectors(eng, only="fan_in", write=False, console=Console(file=tty, force_terminal=True))
+    assert "detect fan_in: 1 hits" not in tty.getvalue()
 
 
 def test_detectors_run_without_kept_row_order_and_the_engine_keeps_it_afterwards(workspace, monkeypatch):

@@ -238,12 +238,13 @@ def run_detectors(
     schema = table(HITS_TABLE).arrow_schema()
     result = DetectResult()
     parts: list[pa.Table] = []
+    console = console or Console(stderr=True)
     progress = Progress(
         TextColumn("[bold]detect[/] {task.fields[current]:<28}"),
         BarColumn(),
         TextColumn("{task.completed}/{task.total}"),
         TimeElapsedColumn(),
-        console=console or Console(stderr=True),
+        console=console,
         transient=True,
     )
     register_resolved_parties(engine)
@@ -269,6 +270,11 @@ def run_detectors(
                 run.hits = data.num_rows
                 parts.append(_conform(data, schema))
                 shared.done(i)
+                if not console.is_terminal:
+                    # No progress bar off a terminal (a log, a scheduler): a line per detector.
+                    console.print(
+                        f"detect {det.id}: {run.hits:,} hits in {run.seconds:.1f} s", highlight=False
+                    )
             result.runs.append(run)
             progress.advance(task)
         result.shared = shared.runs
