@@ -51,8 +51,8 @@ from moneytrail.ingest.sources import (
     sql_literal,
     unreadable,
 )
-from moneytrail.ingest.stream import GiveUp, Streamed, area_of, reads_only, stream
-from moneytrail.ingest.validate import absent_columns, stage_sql
+from moneytrail.ingest.stream import GiveUp, Streamed, reads_only, stream
+from moneytrail.ingest.validate import absent_columns, mapping_stage_sql
 from moneytrail.schema import table
 from moneytrail.settings import get_settings
 from moneytrail.workspace import RunManifest, Workspace
@@ -250,7 +250,7 @@ class _Run:
             if len(idx) != 1 or m.derived or not self._in_file_order(m) or t in targets:
                 continue
             readers = [d for d in mappings if d.derived and re.search(rf"\bnew_{t}\b", d.sql)]
-            if self.ws.has(t, area_of(t)) or not all(self._streamable(d, t, by_table) for d in readers):
+            if self.ws.has(t, table(t).area) or not all(self._streamable(d, t, by_table) for d in readers):
                 continue
             self.say(f"validating and writing {t} from {m.source.path.name}")
             try:
@@ -290,7 +290,7 @@ class _Run:
             and d.unique_keys
             and not d.ordered
             and reads_only(d, t)
-            and not self.ws.has(d.table, area_of(d.table))
+            and not self.ws.has(d.table, table(d.table).area)
         )
 
     def _give_up(self, t: str, src: Source, outs: dict[str, Streamed]) -> None:
@@ -342,9 +342,7 @@ class _Run:
 
     def _stage(self, i: int, m: Mapping, ordered: bool = False) -> None:
         self.say(f"validating {m.table} from {m.source.path.name}")
-        sql = stage_sql(
-            table(m.table), m.sql, m.present, m.origin, m.extras, m.checked, m.raw, m.literals, m.prefixes
-        )
+        sql = mapping_stage_sql(m)
         # Columns the mapping leaves empty are added back by _stage_relation: storing a column of
         # NULLs costs about as much as storing values.
         dropped = [ident(c.name) for c in absent_columns(table(m.table), m.present)]

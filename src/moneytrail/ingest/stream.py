@@ -53,7 +53,7 @@ import pyarrow.compute as pc
 from moneytrail.ingest.formats import Mapping
 from moneytrail.ingest.parquet import BATCH_ROWS, BatchWriter, Lane, statistics_columns
 from moneytrail.ingest.sources import ident, sql_literal
-from moneytrail.ingest.validate import absent_columns, checks_sql, stage_sql, typed_sql
+from moneytrail.ingest.validate import absent_columns, checks_sql, mapping_stage_sql, typed_sql
 from moneytrail.schema import table
 from moneytrail.workspace import Workspace
 
@@ -75,11 +75,6 @@ class GiveUp(Exception):
     """The single pass cannot give exact results for this input; nothing it wrote is kept."""
 
 
-def area_of(name: str) -> str:
-    """The workspace area of a table: ``truth`` for labels, else ``tables``."""
-    return table(name).area
-
-
 @dataclass
 class Streamed:
     """A table written by the single pass: its file beside the table's, and its counts."""
@@ -98,7 +93,7 @@ class Streamed:
 
     @property
     def area(self) -> str:
-        return area_of(self.table)
+        return table(self.table).area
 
     def flush_in_background(self) -> None:
         """Start syncing the written file to disk on a thread, while the run goes on.
@@ -183,7 +178,7 @@ def _schema(name: str) -> pa.Schema:
 
 def _aside(ws: Workspace, name: str) -> Path:
     """A hidden file beside the table (readers ignore it), so that committing it is a rename."""
-    target = ws.path(name, area_of(name))
+    target = ws.path(name, table(name).area)
     target.parent.mkdir(parents=True, exist_ok=True)
     return target.with_name(f".{name}.{uuid.uuid4().hex}.tmp")
 
@@ -498,18 +493,7 @@ def _run(con, cur, m: Mapping, derived: list[Mapping], outs, writers, distinct: 
     file = str(m.source.path)
     key = tab.key if tab.key and not m.unique_keys else None
     # The prefixes are added to the batches (with_prefixes), not by DuckDB.
-    stage = stage_sql(
-        tab,
-        m.sql,
-        m.present,
-        m.origin,
-        m.extras,
-        m.checked,
-        m.raw,
-        m.literals,
-        m.prefixes,
-        add_prefixes=False,
-    )
+    stage = mapping_stage_sql(m, add_prefixes=False)
     cols = [*names, *m.extras]
     types = dict(zip(*_output_types(con, f"SELECT {_columns_sql(cols)} FROM ({stage})"), strict=True))
     constants = Constants.of(con, m.table, m.literals, m.present)
@@ -524,9 +508,7 @@ def _run(con, cur, m: Mapping, derived: list[Mapping], outs, writers, distinct: 
     derived_sql = {}
     for d in derived:
         dtab = table(d.table)
-        dstage = stage_sql(
-            dtab, d.sql, d.present, d.origin, d.extras, d.checked, d.raw, d.literals, d.prefixes
-        )
+        dstage = mapping_stage_sql(d)
         derived_sql[d.table] = (
             f"SELECT {_columns_sql(dtab.column_names)}, _line, _reason, _raw FROM ({dstage})"
         )

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from moneytrail.fx import cad_amount_sql, known_currencies_sql
 from moneytrail.ingest.sources import ident, sql_literal
-from moneytrail.schema import Column, Table
+from moneytrail.schema import Column, Table, table
 
 _TYPE_WORDS = {
     "int64": "a whole number",
@@ -244,4 +244,20 @@ def stage_sql(
         f"SELECT {cols},\n       _line, _file, _reason,\n"
         f"       CASE WHEN _reason IS NOT NULL THEN {raw or '_raw'} END AS _raw\n"
         f"FROM (SELECT *, {reason} AS _reason FROM ({inner}) m) v"
+    )
+
+
+def mapping_stage_sql(m, add_prefixes: bool = True) -> str:
+    """:func:`stage_sql` for a format's ``Mapping`` ``m`` (its table, SQL and column notes)."""
+    return stage_sql(
+        table(m.table),
+        m.sql,
+        m.present,
+        m.origin,
+        m.extras,
+        m.checked,
+        m.raw,
+        m.literals,
+        m.prefixes,
+        add_prefixes=add_prefixes,
     )
