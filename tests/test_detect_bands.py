@@ -138,6 +138,37 @@ def test_amount_keeping_cycles_do_not_pass_through_busy_accounts(workspace):
     assert [(r["entity_id"], r["evidence_txn_ids"]) for r in got] == [("SHOP", "c1;c2;c3")]
 
 
+def test_layering_chains_do_not_pass_through_busy_accounts(workspace):
+    """A chain through a casino that many patrons pay is no layering: the bound on counterparties
+    drops it, and chains that start or end at the busy account are still found."""
+    chain = [
+        txn("l1", "A", "CASINO", 50000, 0),
+        txn("l2", "CASINO", "C", 48500, 20),
+        txn("l3", "C", "D", 47000, 40),
+    ]
+    patrons = [txn(f"k{i}", f"patron{i}", "CASINO", 300, -24 - i) for i in range(6)]
+    rows = chain + patrons
+    assert [r["evidence_txn_ids"] for r in _hits(workspace, "layering_chain", {"transactions": rows})] == [
+        "l1;l2;l3"
+    ]
+    assert _hits(workspace, "layering_chain", {"transactions": rows}, max_degree=5) == []
+    starts = [
+        txn("s1", "CASINO", "B", 50000, 0),
+        txn("s2", "B", "C", 48500, 20),
+        txn("s3", "C", "D", 47000, 40),
+    ]
+    ends = [
+        txn("e1", "X", "Y", 50000, 0),
+        txn("e2", "Y", "Z", 48500, 20),
+        txn("e3", "Z", "CASINO", 47000, 40),
+    ]
+    got = _hits(workspace, "layering_chain", {"transactions": starts + ends + patrons}, max_degree=5)
+    assert sorted((r["entity_id"], r["evidence_txn_ids"]) for r in got) == [
+        ("CASINO", "s1;s2;s3"),
+        ("X", "e1;e2;e3"),
+    ]
+
+
 def test_amount_keeping_cycles_follow_only_relations_within_the_transaction_bound(workspace):
     """A ring whose B-to-C relation also carries two earlier payments is found while every
     relation counts, and not when relations of more than two transactions are left out."""

@@ -15,28 +15,19 @@ def gather_scatter_sql(params: dict) -> str:
     k = int(params["min_counterparties"])
     w = int(params["window_days"]) * 86400
     n = int(params["max_txns_per_counterparty"])
+    # the pairs are read by inline subqueries, never through a common table expression that two
+    # parts of the query read: DuckDB materialises those, which at 100 million transactions
+    # copied every pair three times (all relations, then the hubs' inflows and outflows) and
+    # spilled past 19 GB
+    fresh = f"(SELECT * FROM {PAIRS} WHERE n <= {n})"
     return f"""
-    WITH fresh AS (
-        SELECT src, dst, n, total, first_t, first_ts, last_ts, first_txn_id, last_txn_id FROM {PAIRS}
-        WHERE n <= {n}
-    ),
-    hubs AS (
-        SELECT i.hub FROM (SELECT dst AS hub FROM fresh GROUP BY dst HAVING COUNT(*) >= {k}) AS i
-        JOIN (SELECT src AS hub FROM fresh GROUP BY src HAVING COUNT(*) >= {k}) AS o ON o.hub = i.hub
-    ),
-    fin AS (
-        SELECT f.dst AS hub, f.src AS cp, f.n, f.total, f.first_t, f.first_ts, f.last_ts, f.first_txn_id,
-               f.last_txn_id
-        FROM fresh f JOIN hubs h ON h.hub = f.dst
-    ),
-    fout AS (
-        SELECT f.src AS hub, f.dst AS cp, f.n, f.total, f.first_t, f.first_ts, f.last_ts, f.first_txn_id,
-               f.last_txn_id
-        FROM fresh f JOIN hubs h ON h.hub = f.src
+    WITH hubs AS (
+        SELECT i.hub FROM (SELECT dst AS hub FROM {fresh} AS f GROUP BY dst HAVING COUNT(*) >= {k}) AS i
+        JOIN (SELECT src AS hub FROM {fresh} AS f GROUP BY src HAVING COUNT(*) >= {k}) AS o ON o.hub = i.hub
     ),
     events AS (
-        SELECT hub, first_t, 1 AS is_in, 0 AS is_out FROM fin
-        UNION ALL SELECT hub, first_t, 0, 1 FROM fout
+        SELECT dst AS hub, first_t, 1 AS is_in, 0 AS is_out FROM {fresh} AS f WHERE dst IN (SELECT hub FROM hubs)
+        UNION ALL SELECT src, first_t, 0, 1 FROM {fresh} AS f WHERE src IN (SELECT hub FROM hubs)
     ),
     -- per inflow as the end of a gathering window: payers in the window, payees from its start
     -- to one window after its end (window frames keep this linear in the events)
@@ -59,12 +50,14 @@ def gather_scatter_sql(params: dict) -> str:
         JOIN first_peak f ON f.hub = c.hub AND f.end_t = c.end_t GROUP BY c.hub, c.end_t
     ),
     members_in AS (
-        SELECT f.hub, 0 AS prio, f.cp, f.n, f.total, f.first_ts, f.last_ts, f.first_txn_id, f.last_txn_id
-        FROM best b JOIN fin f ON f.hub = b.hub AND f.first_t BETWEEN b.end_t - {w} AND b.end_t
+        SELECT f.dst AS hub, 0 AS prio, f.src AS cp, f.n, f.total, f.first_ts, f.last_ts, f.first_txn_id,
+               f.last_txn_id
+        FROM best b JOIN {fresh} AS f ON f.dst = b.hub AND f.first_t BETWEEN b.end_t - {w} AND b.end_t
     ),
     members_out AS (
-        SELECT f.hub, 0 AS prio, f.cp, f.n, f.total, f.first_ts, f.last_ts, f.first_txn_id, f.last_txn_id
-        FROM best b JOIN fout f ON f.hub = b.hub AND f.first_t BETWEEN b.end_t - {w} AND b.end_t + {w}
+        SELECT f.src AS hub, 0 AS prio, f.dst AS cp, f.n, f.total, f.first_ts, f.last_ts, f.first_txn_id,
+               f.last_txn_id
+        FROM best b JOIN {fresh} AS f ON f.src = b.hub AND f.first_t BETWEEN b.end_t - {w} AND b.end_t + {w}
     ),
     -- a relation's transactions are all evidence, so its totals are the pair's
     agg AS (
