@@ -13,6 +13,7 @@ from moneytrail.detect.sql import (
     amount_band_sql,
     amount_band_width,
     counterparties_sql,
+    distinct_ahead_sql,
     listed_sql,
     mutual_counts_sql,
     prev_band_sql,
@@ -53,6 +54,30 @@ def test_amount_bands_find_every_pair_within_the_ratio(lo, hi):
 def test_amount_bands_are_off_when_the_ratio_is_open():
     assert amount_band_width(0.0, 1.0) is None
     assert amount_band_width(0.5, 1e18) is None
+
+
+def test_distinct_members_ahead_match_the_self_join():
+    """The sorted pass counts, for every event, the distinct members of its key within the window
+    that starts there, as the self-join does: repeated members, equal times, events exactly one
+    window apart and members left unknown included."""
+    rng = np.random.default_rng(11)
+    n, w = 600, 100
+    keys = rng.integers(0, 4, n)
+    members = [None if m == 0 else f"m{m}" for m in rng.integers(0, 12, n)]
+    times = rng.integers(0, 1000, n) // 10 * 10  # many equal times, many exactly w apart
+    con = duckdb.connect()
+    con.execute(
+        "CREATE TABLE ev AS SELECT UNNEST(?::BIGINT[]) AS k, UNNEST(?::VARCHAR[]) AS m, UNNEST(?::BIGINT[]) AS t",
+        [keys.tolist(), members, times.tolist()],
+    )
+    brute = con.execute(
+        f"SELECT a.k, a.t, COUNT(DISTINCT b.m) FROM ev a JOIN ev b ON b.k = a.k AND b.t BETWEEN a.t AND a.t + {w} "
+        "GROUP BY a.k, a.t, a.rowid"
+    ).fetchall()
+    got = con.execute(f"SELECT * FROM ({distinct_ahead_sql('ev', 'k', 'm', w)})").fetchall()
+    assert len(got) == n
+    assert sorted(got) == sorted(brute)
+    assert max(c for *_, c in got) >= 5
 
 
 def _hits(ws, det_id: str, tables: dict, **params) -> list[dict]:

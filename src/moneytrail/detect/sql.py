@@ -96,6 +96,40 @@ def epoch(expr: str) -> str:
     return f"CAST(epoch({expr}) AS BIGINT)"
 
 
+def distinct_ahead_sql(events: str, key: str, member: str, window_s: int) -> str:
+    """``(key, t, n)``: for each event of ``events`` (columns ``key``, ``member``, ``t`` in
+    seconds), the number of distinct non-null members of its ``key`` with an event in
+    ``[t, t + window_s]``.
+
+    One sorted pass instead of a self-join, which grows with the square of a busy key's events.
+    An event at ``t`` of a member whose previous event was at ``prev`` counts for the windows that
+    start in ``[t - window_s, t]`` and after ``prev`` (an earlier start already counts that
+    member through ``prev``), so a member counts once per window. The count at a start is a
+    running sum of +1 where such a range opens and -1 after it closes; at equal times a range
+    that includes its opening time opens before the starts there, and one that excludes it opens,
+    like every close, after them.
+    """
+    w = int(window_s)
+    return f"""
+        SELECT {key}, x AS t, n FROM (
+            SELECT {key}, x, kind, SUM(delta) OVER (
+                PARTITION BY {key} ORDER BY x, kind ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS n
+            FROM (
+                SELECT {key}, t AS x, 1 AS kind, 0 AS delta FROM {events}
+                UNION ALL
+                SELECT {key}, CASE WHEN prev_t >= t - {w} THEN prev_t ELSE t - {w} END,
+                       CASE WHEN prev_t >= t - {w} THEN 2 ELSE 0 END, 1
+                FROM (
+                    SELECT {key}, t, LAG(t) OVER (PARTITION BY {key}, {member} ORDER BY t) AS prev_t
+                    FROM {events} WHERE {member} IS NOT NULL
+                ) AS m
+                UNION ALL
+                SELECT {key}, t, 2, -1 FROM {events} WHERE {member} IS NOT NULL
+            ) AS pts
+        ) AS c
+        WHERE kind = 1"""
+
+
 def clamp01(expr: str) -> str:
     """``expr`` limited to the range 0 to 1."""
     return f"LEAST(1.0, GREATEST(0.0, CAST({expr} AS DOUBLE)))"
