@@ -3,6 +3,8 @@
     python bench/detect.py                      # bc-2015 at scale 1 (the full size)
     python bench/detect.py --scale 0.05         # a reduced world while developing
     python bench/detect.py --world DIR          # an existing simulated world (skips simulation)
+    python bench/detect.py --workspace WS       # an ingested workspace (skips the ingest; its
+                                                # detector_hits are rewritten)
     python bench/detect.py --spark              # also time the Spark engine on the same world
     python bench/detect.py --scale 2.68 --days 365 --quality-workspace WS
         # 10 million transactions for speed; precision and recall measured on WS instead (an
@@ -185,6 +187,9 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=2026)
     ap.add_argument("--scale", type=float, default=1.0, help="simulator scale (reduce while developing)")
     ap.add_argument("--world", type=Path, help="use this simulated world instead of simulating")
+    ap.add_argument(
+        "--workspace", type=Path, help="use this ingested workspace (its detector_hits are rewritten)"
+    )
     ap.add_argument("--spark", action="store_true", help="also time the Spark engine")
     ap.add_argument("--spark-master", default=None)
     ap.add_argument("--days", type=int, default=None, help="simulated days (the preset's when omitted)")
@@ -199,13 +204,20 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory() as tmp:
         world = args.world
-        if world is None:
+        if args.workspace is not None:
+            if world is not None:
+                ap.error("give --world or --workspace, not both")
+            ws = Workspace(args.workspace)
+            if not ws.has("transactions"):
+                ap.error(f"{args.workspace} is not a workspace with a transactions table")
+        elif world is None:
             world = Path(tmp) / "world"
             t0 = time.perf_counter()
             simulate(args.preset, args.seed, args.scale, world, args.days)
             print(f"simulated in {time.perf_counter() - t0:.0f} s")
-        ws = Workspace(Path(tmp) / "ws")
-        load_world(world, ws)
+        if args.workspace is None:
+            ws = Workspace(Path(tmp) / "ws")
+            load_world(world, ws)
         if args.quality_workspace is None:  # the quality is measured here: detect as the product does
             print(f"resolved in {resolve(ws):.0f} s")
         rows = ws.row_count("transactions")
@@ -221,8 +233,8 @@ def main() -> None:
 
     name = (
         f"{args.preset} seed {args.seed} scale {args.scale}" + (f" days {args.days}" if args.days else "")
-        if args.world is None
-        else str(args.world.name)
+        if args.world is None and args.workspace is None
+        else str((args.world or args.workspace).name)
     )
     lines = [
         f"World: {name}, {rows:,} transactions.",

@@ -16,6 +16,10 @@ def session_txns_sql(sessions: str = "casino_sessions") -> str:
     is the payment into a casino account of exactly the buy-in amount nearest the session start,
     the pay-out the payment out of a casino account of exactly the cash-out amount nearest its
     end, each within ``SESSION_TXN_TOLERANCE_S`` seconds.
+
+    Joined on the amount and a time bucket of the tolerance (each session listed under its own
+    bucket and the two beside it), not on the amount alone: round amounts are common, and every
+    session of 5,000 CAD would otherwise meet every casino payment of 5,000 CAD in the data.
     """
     tol = SESSION_TXN_TOLERANCE_S
     # one scan of the transactions: those into or out of a casino account, with their side
@@ -25,21 +29,26 @@ def session_txns_sql(sessions: str = "casino_sessions") -> str:
         SELECT s.session_id, c.txn_id,
                ROW_NUMBER() OVER (PARTITION BY s.session_id, s.leg ORDER BY ABS(c.t - s.at), c.txn_id) AS _rn
         FROM (
-            SELECT session_id, 'in' AS leg, ROUND(buy_in_cad, 2) AS amt, {epoch("start_ts")} AS at
-            FROM {sessions} WHERE buy_in_cad > 0
-            UNION ALL
-            SELECT session_id, 'out', ROUND(cash_out_cad, 2), {epoch("COALESCE(end_ts, start_ts)")}
-            FROM {sessions} WHERE cash_out_cad > 0
+            SELECT l.*, CAST(FLOOR(l.at / {tol}) AS BIGINT) + o.dj AS jb
+            FROM (
+                SELECT session_id, 'in' AS leg, ROUND(buy_in_cad, 2) AS amt, {epoch("start_ts")} AS at
+                FROM {sessions} WHERE buy_in_cad > 0
+                UNION ALL
+                SELECT session_id, 'out', ROUND(cash_out_cad, 2), {epoch("COALESCE(end_ts, start_ts)")}
+                FROM {sessions} WHERE cash_out_cad > 0
+            ) AS l
+            CROSS JOIN (VALUES (-1), (0), (1)) AS o(dj)
         ) AS s
         JOIN (
-            SELECT t.txn_id, {epoch("t.ts")} AS t, ROUND(CAST(COALESCE(t.amount_cad, t.amount) AS DOUBLE), 2) AS amt,
+            SELECT t.txn_id, {epoch("t.ts")} AS t, CAST(FLOOR({epoch("t.ts")} / {tol}) AS BIGINT) AS jb,
+                   ROUND(CAST(COALESCE(t.amount_cad, t.amount) AS DOUBLE), 2) AS amt,
                    CASE WHEN cd.account_id IS NULL THEN 0 ELSE 1 END AS into_casino,
                    CASE WHEN cs.account_id IS NULL THEN 0 ELSE 1 END AS out_of_casino
             FROM transactions t
             LEFT JOIN {casino} AS cd ON cd.account_id = t.dst_account_id
             LEFT JOIN {casino} AS cs ON cs.account_id = t.src_account_id
             WHERE cd.account_id IS NOT NULL OR cs.account_id IS NOT NULL
-        ) AS c ON c.amt = s.amt AND ABS(c.t - s.at) <= {tol}
+        ) AS c ON c.amt = s.amt AND c.jb = s.jb AND ABS(c.t - s.at) <= {tol}
           AND ((s.leg = 'in' AND c.into_casino = 1) OR (s.leg = 'out' AND c.out_of_casino = 1))
     ) AS r WHERE _rn = 1"""
 
