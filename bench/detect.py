@@ -23,11 +23,13 @@ account-level recall per shape of the graph motifs on the AMLSim benchmark.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import math
 import resource
 import shutil
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -92,6 +94,36 @@ def cpu_seconds() -> float:
     return ru.ru_utime + ru.ru_stime
 
 
+class SpillWatch:
+    """The largest size, in bytes, that a folder (DuckDB's spill folder) reached while in use:
+    sampled every ``every`` seconds on a thread of its own."""
+
+    def __init__(self, folder: Path, every: float = 2.0) -> None:
+        self.folder, self.every, self.peak = folder, every, 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._watch, daemon=True)
+
+    def _size(self) -> int:
+        total = 0
+        for f in self.folder.rglob("*") if self.folder.is_dir() else ():
+            with contextlib.suppress(OSError):  # a spill file removed while sampled
+                total += f.stat().st_size if f.is_file() else 0
+        return total
+
+    def _watch(self) -> None:
+        while not self._stop.is_set():
+            self.peak = max(self.peak, self._size())
+            self._stop.wait(self.every)
+
+    def __enter__(self) -> SpillWatch:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
 def time_engine(engine: str, ws: Workspace, **options) -> tuple[float, float, DetectResult, float]:
     """Seconds for the floor query and for all detectors on ``engine``; the run's result; the CPU
     seconds of the detectors."""
@@ -103,6 +135,17 @@ def time_engine(engine: str, ws: Workspace, **options) -> tuple[float, float, De
         result = run_detectors(eng)
         total, cpu = time.perf_counter() - t0, cpu_seconds() - c0
     return floor, total, result, cpu
+
+
+def memory_limit() -> str:
+    """The DuckDB engine's memory limit, and where it came from."""
+    from moneytrail.engine.duckdb_engine import DEFAULT_MEMORY_LIMIT
+    from moneytrail.settings import get_settings
+
+    configured = get_settings().memory_limit
+    return (
+        f"{configured} (MONEYTRAIL_MEMORY_LIMIT)" if configured else f"{DEFAULT_MEMORY_LIMIT} (the default)"
+    )
 
 
 def section_name(rows: int) -> str:
@@ -221,7 +264,8 @@ def main() -> None:
         if args.quality_workspace is None:  # the quality is measured here: detect as the product does
             print(f"resolved in {resolve(ws):.0f} s")
         rows = ws.row_count("transactions")
-        floor, total, result, cpu = time_engine("duckdb", ws)
+        with SpillWatch(ws.root / ".tmp") as spill:
+            floor, total, result, cpu = time_engine("duckdb", ws)
         runs = result.runs
         peak = peak_rss_gib()
         print(f"all detectors: {total:.1f} s wall, {cpu:.1f} s CPU, peak {peak:.2f} GiB")
@@ -238,6 +282,8 @@ def main() -> None:
     )
     lines = [
         f"World: {name}, {rows:,} transactions.",
+        "",
+        f"DuckDB memory limit {memory_limit()}; the spill folder peaked at {spill.peak / 1e9:.1f} GB.",
         "",
         "| engine | all detectors (s) | CPU user+sys (s) | floor: scan + group-by (s) | ratio | peak memory (GiB) |",
         "|---|---:|---:|---:|---:|---:|",
