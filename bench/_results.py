@@ -10,6 +10,7 @@ import datetime as dt
 import os
 import platform
 import re
+import threading
 from pathlib import Path
 
 import psutil
@@ -46,3 +47,28 @@ def record(section: str, lines: list[str]) -> None:
     else:
         current = current.rstrip("\n") + "\n\n" + text + "\n"
     RESULTS.write_text(current, encoding="utf-8")
+
+
+class Sampler:
+    """Calls :meth:`sample` every ``every`` seconds on a thread of its own while in a ``with`` block."""
+
+    def __init__(self, every: float) -> None:
+        self.every = every
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def sample(self) -> None:
+        raise NotImplementedError
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.every):
+            self.sample()
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.sample()  # the last state, however short the block

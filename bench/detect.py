@@ -29,14 +29,13 @@ import resource
 import shutil
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from _results import peak_rss_gib, record  # noqa: E402
+from _results import Sampler, peak_rss_gib, record  # noqa: E402
 from moneytrail.detect.evaluate import evaluate_detectors  # noqa: E402
 from moneytrail.detect.runner import DetectResult, run_detectors  # noqa: E402
 from moneytrail.engine import make_engine  # noqa: E402
@@ -94,34 +93,20 @@ def cpu_seconds() -> float:
     return ru.ru_utime + ru.ru_stime
 
 
-class SpillWatch:
-    """The largest size, in bytes, that a folder (DuckDB's spill folder) reached while in use:
-    sampled every ``every`` seconds on a thread of its own."""
+class SpillWatch(Sampler):
+    """The largest size, in bytes, that a folder (DuckDB's spill folder) reached while in use,
+    sampled every ``every`` seconds."""
 
     def __init__(self, folder: Path, every: float = 2.0) -> None:
-        self.folder, self.every, self.peak = folder, every, 0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._watch, daemon=True)
+        super().__init__(every)
+        self.folder, self.peak = folder, 0
 
-    def _size(self) -> int:
+    def sample(self) -> None:
         total = 0
         for f in self.folder.rglob("*") if self.folder.is_dir() else ():
             with contextlib.suppress(OSError):  # a spill file removed while sampled
                 total += f.stat().st_size if f.is_file() else 0
-        return total
-
-    def _watch(self) -> None:
-        while not self._stop.is_set():
-            self.peak = max(self.peak, self._size())
-            self._stop.wait(self.every)
-
-    def __enter__(self) -> SpillWatch:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self._stop.set()
-        self._thread.join()
+        self.peak = max(self.peak, total)
 
 
 def time_engine(engine: str, ws: Workspace, **options) -> tuple[float, float, DetectResult, float]:

@@ -15,7 +15,6 @@ import os
 import shutil
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
@@ -25,7 +24,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _results import peak_rss_gib, record  # noqa: E402
+from _results import Sampler, peak_rss_gib, record  # noqa: E402
 from moneytrail.schema import table  # noqa: E402
 from moneytrail.simulate import resolve_params, simulate  # noqa: E402
 from moneytrail.simulate.columns import coded  # noqa: E402
@@ -89,7 +88,7 @@ def io_floor(n: int, path: Path, chunk: int = 1_500_000, accounts: int = 60_000)
     return time.perf_counter() - t0, time.process_time() - c0
 
 
-class Descendants:
+class Descendants(Sampler):
     """Samples the processes this one starts (the fork server and the population process it forks
     are not this process's waited-for children, so getrusage cannot see them): the last CPU time
     and the peak RSS seen of each, every 0.1 s.
@@ -98,29 +97,18 @@ class Descendants:
     hold the population process's, which is sampled itself (it would be counted twice)."""
 
     def __init__(self) -> None:
+        super().__init__(every=0.1)
         self.cpu: dict[int, float] = {}
         self.rss: dict[int, int] = {}
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
 
-    def _run(self) -> None:
-        me = psutil.Process()
-        while not self._stop.wait(0.1):
-            for child in me.children(recursive=True):
-                try:
-                    t, mem = child.cpu_times(), child.memory_info().rss
-                except psutil.Error:
-                    continue
-                self.cpu[child.pid] = t.user + t.system
-                self.rss[child.pid] = max(self.rss.get(child.pid, 0), mem)
-
-    def __enter__(self) -> Descendants:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self._stop.set()
-        self._thread.join()
+    def sample(self) -> None:
+        for child in psutil.Process().children(recursive=True):
+            try:
+                t, mem = child.cpu_times(), child.memory_info().rss
+            except psutil.Error:
+                continue
+            self.cpu[child.pid] = t.user + t.system
+            self.rss[child.pid] = max(self.rss.get(child.pid, 0), mem)
 
     def cpu_seconds(self) -> float:
         return sum(self.cpu.values())
