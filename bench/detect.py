@@ -122,17 +122,6 @@ def time_engine(engine: str, ws: Workspace, **options) -> tuple[float, float, De
     return floor, total, result, cpu
 
 
-def memory_limit() -> str:
-    """The DuckDB engine's memory limit, and where it came from."""
-    from moneytrail.engine.duckdb_engine import DEFAULT_MEMORY_LIMIT
-    from moneytrail.settings import get_settings
-
-    configured = get_settings().memory_limit
-    return (
-        f"{configured} (MONEYTRAIL_MEMORY_LIMIT)" if configured else f"{DEFAULT_MEMORY_LIMIT} (the default)"
-    )
-
-
 def section_name(rows: int) -> str:
     """The RESULTS.md section of a run on ``rows`` transactions: one per power of ten, so a
     100 million run does not replace the 10 million figures (which keep the plain name)."""
@@ -249,9 +238,11 @@ def main() -> None:
         if args.quality_workspace is None:  # the quality is measured here: detect as the product does
             print(f"resolved in {resolve(ws):.0f} s")
         rows = ws.row_count("transactions")
-        with SpillWatch(ws.root / ".tmp") as spill:
+        duck = make_engine("duckdb", ws)
+        with SpillWatch(duck.temp_directory) as spill:
             floor, total, result, cpu = time_engine("duckdb", ws)
         runs = result.runs
+        limit, origin = duck.memory_limit
         peak = peak_rss_gib()
         print(f"all detectors: {total:.1f} s wall, {cpu:.1f} s CPU, peak {peak:.2f} GiB")
         if args.quality_workspace is None:
@@ -268,7 +259,8 @@ def main() -> None:
     lines = [
         f"World: {name}, {rows:,} transactions.",
         "",
-        f"DuckDB memory limit {memory_limit()}; the spill folder peaked at {spill.peak / 1e9:.1f} GB.",
+        f"DuckDB memory limit {limit} ({'the default' if origin == 'default' else origin}); the spill folder "
+        f"peaked at {spill.peak / 1e9:.1f} GB.",
         "",
         "| engine | all detectors (s) | CPU user+sys (s) | floor: scan + group-by (s) | ratio | peak memory (GiB) |",
         "|---|---:|---:|---:|---:|---:|",

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from moneytrail.detect.catalog import load_catalog
+from moneytrail.detect.queries._casino import SESSION_TXN_TOLERANCE_S, session_txns_sql
 from moneytrail.detect.queries._paths import hop_link_keys_sql, hop_links_sql
 from moneytrail.detect.runner import detector_rows, register_resolved_parties
 from moneytrail.detect.sql import (
@@ -78,6 +79,54 @@ def test_distinct_members_ahead_match_the_self_join():
     assert len(got) == n
     assert sorted(got) == sorted(brute)
     assert max(c for *_, c in got) >= 5
+
+
+def test_sessions_meet_every_payment_within_the_tolerance():
+    """Sessions and casino payments matched on amount and time bucket pair up as the plain
+    amount join with the tolerance does: payments exactly at the tolerance, one second beyond,
+    and on either side of bucket edges, with round amounts shared by many sessions."""
+    tol = SESSION_TXN_TOLERANCE_S
+    rng = np.random.default_rng(5)
+    con = duckdb.connect()
+    con.execute("CREATE TABLE accounts AS SELECT 'CAS' AS account_id, 'casino' AS institution_type")
+    starts = (rng.integers(0, 200, 300) * tol // 2 + rng.choice([0, 1, tol - 1, tol, tol + 1], 300)).tolist()
+    amounts = rng.choice([1000.0, 5000.0, 20000.0], 300).tolist()
+    con.execute(
+        "CREATE TABLE casino_sessions AS SELECT 's' || i AS session_id, a AS buy_in_cad, a AS cash_out_cad, "
+        "to_timestamp(t) AS start_ts, to_timestamp(t + 600) AS end_ts "
+        "FROM (SELECT UNNEST(range(300)) AS i, UNNEST(?::BIGINT[]) AS t, UNNEST(?::DOUBLE[]) AS a)",
+        [starts, amounts],
+    )
+    offsets = [-tol - 1, -tol, -1, 0, tol, tol + 1]
+    pay = [
+        (f"p{i}_{j}", t + d, a)
+        for i, (t, a) in enumerate(zip(starts, amounts, strict=True))
+        for j, d in enumerate(offsets)
+    ]
+    con.execute(
+        "CREATE TABLE transactions AS SELECT id AS txn_id, to_timestamp(t) AS ts, a AS amount, a AS amount_cad, "
+        "CASE WHEN i % 2 = 0 THEN 'P' ELSE 'CAS' END AS src_account_id, "
+        "CASE WHEN i % 2 = 0 THEN 'CAS' ELSE 'P' END AS dst_account_id "
+        "FROM (SELECT UNNEST(range(?)) AS i, UNNEST(?::VARCHAR[]) AS id, UNNEST(?::BIGINT[]) AS t, "
+        "UNNEST(?::DOUBLE[]) AS a)",
+        [len(pay), [p[0] for p in pay], [p[1] for p in pay], [p[2] for p in pay]],
+    )
+    # the plain join: every payment of the amount, into (buy-in) or out of (pay-out) the casino,
+    # within the tolerance; the nearest one wins
+    plain = f"""
+        SELECT session_id, txn_id FROM (
+            SELECT s.session_id, c.txn_id, ROW_NUMBER() OVER (
+                PARTITION BY s.session_id, s.leg ORDER BY ABS(epoch(c.ts) - s.at), c.txn_id) AS rn
+            FROM (
+                SELECT session_id, 'in' AS leg, buy_in_cad AS amt, epoch(start_ts) AS at FROM casino_sessions
+                UNION ALL SELECT session_id, 'out', cash_out_cad, epoch(end_ts) FROM casino_sessions
+            ) AS s
+            JOIN transactions c ON c.amount = s.amt AND ABS(epoch(c.ts) - s.at) <= {tol}
+             AND ((s.leg = 'in' AND c.dst_account_id = 'CAS') OR (s.leg = 'out' AND c.src_account_id = 'CAS'))
+        ) AS r WHERE rn = 1"""
+    expected = sorted(con.execute(plain).fetchall())
+    assert len(expected) > 300
+    assert sorted(con.execute(session_txns_sql()).fetchall()) == expected
 
 
 def _hits(ws, det_id: str, tables: dict, **params) -> list[dict]:

@@ -72,6 +72,21 @@ class DuckDBEngine(Engine):
     # Graphs up to this many edges go to igraph in memory (much faster than iterating in SQL).
     in_memory_graph_limit = 50_000_000
 
+    @property
+    def memory_limit(self) -> tuple[str, str]:
+        """The memory limit this engine sets, and where it comes from: ``"option"``, the
+        ``MONEYTRAIL_MEMORY_LIMIT`` setting or ``"default"``."""
+        if self.options.get("memory_limit"):
+            return str(self.options["memory_limit"]), "option"
+        if configured := get_settings().memory_limit:
+            return configured, "MONEYTRAIL_MEMORY_LIMIT"
+        return DEFAULT_MEMORY_LIMIT, "default"
+
+    @property
+    def temp_directory(self) -> Path:
+        """Where DuckDB spills what outgrows the memory limit."""
+        return Path(self.options.get("temp_directory") or (self.workspace.root / ".tmp"))
+
     def _connect(self) -> None:
         self.con = duckdb.connect(":memory:")
         self._views: set[str] = set()  # relations materialised lazily, as views
@@ -80,10 +95,8 @@ class DuckDBEngine(Engine):
         threads = self.options.get("threads") or settings.threads
         if threads:
             self.con.execute(f"SET threads = {int(threads)}")
-        memory = self.options.get("memory_limit") or settings.memory_limit or DEFAULT_MEMORY_LIMIT
-        self.con.execute(f"SET memory_limit = {sql_literal(memory)}")
-        tmp = self.options.get("temp_directory") or (self.workspace.root / ".tmp")
-        self.con.execute(f"SET temp_directory = {sql_literal(str(tmp))}")
+        self.con.execute(f"SET memory_limit = {sql_literal(self.memory_limit[0])}")
+        self.con.execute(f"SET temp_directory = {sql_literal(str(self.temp_directory))}")
         # Kept on: tables written without ORDER BY keep their row order, so the same input gives
         # byte-identical output (at some cost in memory on large results).
         self.con.execute("SET preserve_insertion_order = true")

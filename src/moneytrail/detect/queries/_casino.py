@@ -17,11 +17,14 @@ def session_txns_sql(sessions: str = "casino_sessions") -> str:
     the pay-out the payment out of a casino account of exactly the cash-out amount nearest its
     end, each within ``SESSION_TXN_TOLERANCE_S`` seconds.
 
-    Joined on the amount and a time bucket of the tolerance (each session listed under its own
-    bucket and the two beside it), not on the amount alone: round amounts are common, and every
-    session of 5,000 CAD would otherwise meet every casino payment of 5,000 CAD in the data.
+    Joined on the amount and a time bucket of twice the tolerance, not on the amount alone: round
+    amounts are common, and every session of 5,000 CAD would otherwise meet every casino payment
+    of 5,000 CAD in the data. A session's payments lie within one bucket from its time less the
+    tolerance, so each session is listed under that time's bucket and the next (as the mirror
+    swap does; listed from one read of the sessions, see ``hop_link_keys_sql``).
     """
     tol = SESSION_TXN_TOLERANCE_S
+    bucket = 2 * tol
     # one scan of the transactions: those into or out of a casino account, with their side
     casino = "(SELECT account_id FROM accounts WHERE institution_type = 'casino')"
     return f"""
@@ -29,7 +32,7 @@ def session_txns_sql(sessions: str = "casino_sessions") -> str:
         SELECT s.session_id, c.txn_id,
                ROW_NUMBER() OVER (PARTITION BY s.session_id, s.leg ORDER BY ABS(c.t - s.at), c.txn_id) AS _rn
         FROM (
-            SELECT l.*, CAST(FLOOR(l.at / {tol}) AS BIGINT) + o.dj AS jb
+            SELECT l.*, CAST(FLOOR((l.at - {tol}) / {bucket}) AS BIGINT) + o.dj AS jb
             FROM (
                 SELECT session_id, 'in' AS leg, ROUND(buy_in_cad, 2) AS amt, {epoch("start_ts")} AS at
                 FROM {sessions} WHERE buy_in_cad > 0
@@ -37,10 +40,10 @@ def session_txns_sql(sessions: str = "casino_sessions") -> str:
                 SELECT session_id, 'out', ROUND(cash_out_cad, 2), {epoch("COALESCE(end_ts, start_ts)")}
                 FROM {sessions} WHERE cash_out_cad > 0
             ) AS l
-            CROSS JOIN (VALUES (-1), (0), (1)) AS o(dj)
+            CROSS JOIN (VALUES (0), (1)) AS o(dj)
         ) AS s
         JOIN (
-            SELECT t.txn_id, {epoch("t.ts")} AS t, CAST(FLOOR({epoch("t.ts")} / {tol}) AS BIGINT) AS jb,
+            SELECT t.txn_id, {epoch("t.ts")} AS t, CAST(FLOOR({epoch("t.ts")} / {bucket}) AS BIGINT) AS jb,
                    ROUND(CAST(COALESCE(t.amount_cad, t.amount) AS DOUBLE), 2) AS amt,
                    CASE WHEN cd.account_id IS NULL THEN 0 ELSE 1 END AS into_casino,
                    CASE WHEN cs.account_id IS NULL THEN 0 ELSE 1 END AS out_of_casino
