@@ -40,6 +40,7 @@ from moneytrail.detect.evaluate import evaluate_detectors  # noqa: E402
 from moneytrail.detect.runner import DetectResult, run_detectors  # noqa: E402
 from moneytrail.engine import make_engine  # noqa: E402
 from moneytrail.workspace import Workspace  # noqa: E402
+from spark_detect import SparkTiming, bench_spark_detect  # noqa: E402
 
 FLOOR_SQL = """
     SELECT src_account_id, COUNT(*) AS n, SUM(COALESCE(amount_cad, amount)) AS total,
@@ -139,30 +140,15 @@ def quality(ws: Workspace) -> dict:
     return evaluate_detectors(ws)
 
 
-def spark_seconds(ws: Workspace, master: str | None) -> tuple[float | None, float] | None:
-    """(floor, detector) seconds on Spark, or None when the Spark engine is not available.
-
-    Uses the Spark benchmark's own runner (``bench/spark_detect.py``) when present, so both
-    benchmarks time Spark the same way (session start-up excluded).
-    """
+def spark_timing(ws: Workspace, master: str | None) -> SparkTiming | None:
+    """Spark's time over ``ws`` (session start-up excluded), its hits compared with the ones the
+    DuckDB run just wrote; None when the Spark engine is not available. Uses the Spark benchmark's
+    runner (``bench/spark_detect.py``), so both benchmarks time Spark the same way."""
     try:
-        from spark_detect import bench_spark_detect
-    except ImportError:
-        bench_spark_detect = None
-    try:
-        if bench_spark_detect is not None:
-            return None, bench_spark_detect(ws.root, master=master or "local[*]")
-        floor, total, _, _ = time_engine("spark", ws, **({"master": master} if master else {}))
+        return bench_spark_detect(ws.root, master=master or "local[*]", compare=True)
     except Exception as e:  # the benchmark reports the absence rather than failing the DuckDB figures
         print(f"Spark not timed: {e}")
         return None
-    return floor, total
-
-
-def _spark_floor(spark: tuple[float | None, float]) -> str:
-    """The floor and ratio cells of the Spark row (the Spark benchmark does not time a floor)."""
-    floor, total = spark
-    return "- | -" if floor is None else f"{floor:.2f} | {total / max(floor, 1e-9):.0f}x"
 
 
 def amlsim_recall() -> list[str]:
@@ -247,7 +233,7 @@ def main() -> None:
         print(f"all detectors: {total:.1f} s wall, {cpu:.1f} s CPU, peak {peak:.2f} GiB")
         if args.quality_workspace is None:
             metrics = evaluate_detectors(ws)
-        spark = spark_seconds(ws, args.spark_master) if args.spark else None
+        spark = spark_timing(ws, args.spark_master) if args.spark else None
     if args.quality_workspace is not None:
         metrics = quality(Workspace(args.quality_workspace))
 
@@ -267,9 +253,16 @@ def main() -> None:
         f"| DuckDB | {total:.1f} | {cpu:.1f} | {floor:.2f} | {total / max(floor, 1e-9):.0f}x | {peak:.2f} |",
     ]
     if spark is not None:
-        lines.append(f"| Spark local | {spark[1]:.1f} | | {_spark_floor(spark)} | |")
+        lines.append(f"| Spark local | {spark.seconds:.1f} | {spark.cpu_seconds:.1f} | - | - | - |")
     else:
         lines.append("| Spark local | not measured (run with --spark) | | | | |")
+    if spark is not None:
+        lines += [
+            "",
+            f"Spark: master {args.spark_master or 'local[*]'}, driver memory {spark.driver_memory}; session "
+            "start-up excluded; CPU includes its JVM. Its detector_hits are "
+            + ("identical to DuckDB's." if spark.identical else "NOT identical to DuckDB's."),
+        ]
     if args.quality_workspace is not None:
         qws = Workspace(args.quality_workspace)
         lines += [

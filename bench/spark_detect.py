@@ -14,6 +14,7 @@ import argparse
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -68,24 +69,43 @@ def driver_memory_for(ws: Workspace) -> str | None:
     return "6g" if ws.row_count("transactions") > _LARGE_WORLD else None
 
 
+@dataclass(frozen=True)
+class SparkTiming:
+    """One timed Spark run of the catalogue: wall and CPU seconds of detection (start-up
+    excluded), hits, and whether its detector_hits equal the workspace's (None: not compared)."""
+
+    seconds: float
+    cpu_seconds: float
+    hits: int
+    driver_memory: str
+    identical: bool | None = None
+
+
 def bench_spark_detect(
     workspace_path: str | Path,
     *,
     master: str = "local[*]",
     include_startup: bool = False,
     driver_memory: str | None = None,
-) -> float:
-    """Seconds the Spark engine takes to run every detector over the workspace at ``workspace_path``.
+    compare: bool = False,
+) -> SparkTiming:
+    """Time the Spark engine running every detector over the workspace at ``workspace_path``.
 
     The session start-up (JVM and SparkContext, about 10 s) is excluded unless ``include_startup``.
-    ``driver_memory`` defaults to :func:`driver_memory_for`. Nothing is written to the workspace.
+    ``driver_memory`` defaults to :func:`driver_memory_for`. Nothing is written to the workspace
+    unless ``compare``: then Spark rewrites its detector_hits, and the result says whether they equal
+    the ones that were there (those the DuckDB run just wrote).
     """
     ws = Workspace(workspace_path)
     options = {"master": master}
     if memory := driver_memory or driver_memory_for(ws):
         options["driver_memory"] = memory
-    startup, seconds, *_ = _run_catalogue("spark", ws, **options)
-    return seconds + (startup if include_startup else 0.0)
+    before = ws.read("detector_hits").to_pylist() if compare else None
+    startup, seconds, hits, startup_cpu, cpu = _run_catalogue("spark", ws, write=compare, **options)
+    identical = None if before is None else ws.read("detector_hits").to_pylist() == before
+    if include_startup:
+        seconds, cpu = seconds + startup, cpu + startup_cpu
+    return SparkTiming(seconds, cpu, hits, options.get("driver_memory", "default (2g)"), identical)
 
 
 def main() -> None:
