@@ -253,16 +253,15 @@ def main() -> None:
         f"| DuckDB | {total:.1f} | {cpu:.1f} | {floor:.2f} | {total / max(floor, 1e-9):.0f}x | {peak:.2f} |",
     ]
     if spark is not None:
-        lines.append(f"| Spark local | {spark.seconds:.1f} | {spark.cpu_seconds:.1f} | - | - | - |")
-    else:
-        lines.append("| Spark local | not measured (run with --spark) | | | | |")
-    if spark is not None:
         lines += [
+            f"| Spark local | {spark.seconds:.1f} | {spark.cpu_seconds:.1f} | - | - | - |",
             "",
             f"Spark: master {args.spark_master or 'local[*]'}, driver memory {spark.driver_memory}; session "
             "start-up excluded; CPU includes its JVM. Its detector_hits are "
             + ("identical to DuckDB's." if spark.identical else "NOT identical to DuckDB's."),
         ]
+    else:
+        lines.append("| Spark local | not measured (run with --spark) | | | | |")
     if args.quality_workspace is not None:
         qws = Workspace(args.quality_workspace)
         lines += [
